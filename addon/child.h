@@ -1,0 +1,51 @@
+// What every piece of code that runs in the cloned child shares.
+//
+// After clone the child is a copy of a multithreaded process: it may only make raw,
+// async-signal-safe syscalls. No malloc, no C++ exceptions, no std::string, no N-API, no
+// stdio. Handlers get a ChildCtx and one Op, return 0 on success, and report a failure with
+// ChildFail (which does not return).
+#pragma once
+#include <cstdint>
+#include "plan.h"
+
+namespace ocirt {
+
+// Records on the sync socket. Both directions use this one fixed-size record.
+enum SyncType : uint32_t {
+  kSyncError = 1,        // child -> parent: op `op_index` failed with `err`; `detail` says which step
+  kSyncUsernsReady = 2,  // child -> parent: write my uid/gid maps now; parent answers kSyncAck
+  kSyncNsReady = 3,      // child -> parent: namespaces exist; parent runs prestart/createRuntime hooks, answers kSyncAck
+  kSyncHooks = 4,        // child -> parent: run createContainer hooks now (before pivot); parent answers kSyncAck
+  kSyncReady = 5,        // child -> parent: parked on exec.fifo; create may return
+  kSyncAck = 6,          // parent -> child: go on
+  kSyncAbort = 7,        // parent -> child: give up (a hook failed); the child exits
+  kSyncFd = 8,           // child -> parent: an fd rides with this record (SCM_RIGHTS), e.g. seccomp listener
+};
+
+struct SyncRecord {
+  uint32_t type;
+  int32_t err;        // errno for kSyncError
+  uint32_t op_index;  // index into the plan's ops
+  uint32_t arg;       // type-specific
+  char detail[240];   // NUL-terminated static text of the failing step ("openat2", "mount_setattr")
+};
+
+struct ChildCtx {
+  const Plan* plan;
+  uint32_t op_index;  // the op being run; ChildFail reports it
+  int sync_fd;        // our end of the socketpair with the parent
+  int rootfs_fd;      // O_PATH|O_DIRECTORY fd of the container's rootfs, -1 until a rootfs op opens it
+  int proc_fd;        // verified procfs handle, -1 until known
+  int fifo_fd;        // exec.fifo, -1 until opened
+};
+
+[[noreturn]] void ChildFail(ChildCtx* ctx, int err, const char* detail);
+
+// Sends `type` and, unless it is kSyncError/kSyncReady, waits for the parent's answer.
+// Returns 0 on kSyncAck; on kSyncAbort or a broken socket it exits the child.
+int ChildSync(ChildCtx* ctx, uint32_t type, uint32_t arg = 0);
+
+// Root filesystem ops (kinds 100..199), implemented in addon/rootfs*.cc.
+int RunRootfsOp(ChildCtx* ctx, const Op& op);
+
+}  // namespace ocirt
