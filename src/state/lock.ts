@@ -1,0 +1,40 @@
+/**
+ * One command at a time per container: an flock on the container's directory. The kernel drops
+ * the lock when the holder dies, so a killed command never leaves a stale lock behind.
+ */
+import * as fs from 'node:fs';
+import { OcirtError, describeSystemError, ERRNO_TEXT } from '../errors';
+
+export interface Lock {
+  release(): void;
+}
+
+export function lockDir(dir: string, opts: { wait?: boolean } = {}): Lock | undefined {
+  let fd: number;
+  try {
+    fd = fs.openSync(dir, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY);
+  } catch (e) {
+    throw new OcirtError(`lock ${dir}: ${describeSystemError(e)}`);
+  }
+  const err = addon().flock(fd, true, opts.wait !== false);
+  if (err !== 0) {
+    fs.closeSync(fd);
+    if (err === 11 /* EWOULDBLOCK */) return undefined;
+    throw new OcirtError(`lock ${dir}: ${ERRNO_TEXT.EINVAL}`);
+  }
+  return {
+    release() {
+      try {
+        fs.closeSync(fd);
+      } catch {
+        /* closed already */
+      }
+    },
+  };
+}
+
+// TODO(integration): switch to src/native.ts, the single loader, once it lands.
+function addon(): { flock(fd: number, exclusive: boolean, wait: boolean): number } {
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  return require('../../../build/Release/ocirt.node');
+}

@@ -1,0 +1,49 @@
+/**
+ * Status is derived, never stored, so it stays right after crashes, reboots and kill -9:
+ * a live init (same pid and same start time as recorded) with exec.fifo still present is
+ * `created`; without the fifo it is `running`, or `paused` when its cgroup is frozen;
+ * anything else is `stopped`. A directory without a record is a create in progress, or the
+ * remains of one that died (then nobody holds its lock).
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { ContainerRecord } from './store';
+import { EXEC_FIFO } from './paths';
+
+export type Status = 'creating' | 'created' | 'running' | 'paused' | 'stopped';
+
+/** Field 22 (starttime) of /proc/<pid>/stat, or undefined when the pid is gone or a zombie. */
+export function procStartTime(pid: number): string | undefined {
+  if (!Number.isInteger(pid) || pid <= 0) return undefined;
+  let stat: string;
+  try {
+    stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  // comm may hold spaces and parentheses: fields start after the last ')'.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  if (fields[0] === 'Z' || fields[0] === 'X') return undefined;
+  return fields[19];
+}
+
+export function initAlive(rec: ContainerRecord): boolean {
+  return rec.pid > 0 && procStartTime(rec.pid) === rec.initStartTime;
+}
+
+function frozen(rec: ContainerRecord): boolean {
+  const f = rec.cgroup?.freezer;
+  if (!f) return false;
+  try {
+    return fs.readFileSync(f.file, 'utf8').includes(f.frozen);
+  } catch {
+    return false;
+  }
+}
+
+export function deriveStatus(dir: string, rec: ContainerRecord | undefined): Status {
+  if (!rec) return 'creating';
+  if (!initAlive(rec)) return 'stopped';
+  if (fs.existsSync(path.join(dir, EXEC_FIFO))) return 'created';
+  return frozen(rec) ? 'paused' : 'running';
+}

@@ -1,0 +1,89 @@
+/**
+ * The container record on disk: `<root>/<id>/state.json`, written atomically (temp file and
+ * rename) so a reader never sees half a record, even when a command is killed mid-write.
+ * Status is not stored; src/state/status.ts derives it.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { OcirtError, describeSystemError } from '../errors';
+import { STATE_FILE, containerDir } from './paths';
+
+/** What ocirt keeps about a container; `state` prints the OCI subset plus runc's extras. */
+export interface ContainerRecord {
+  ociVersion: string;
+  id: string;
+  /** The init's pid in the runtime's pid namespace. */
+  pid: number;
+  /** Field 22 of /proc/<pid>/stat at create: tells our init from a recycled pid. */
+  initStartTime: string;
+  bundle: string;
+  rootfs: string;
+  /** RFC 3339 with nanoseconds. */
+  created: string;
+  owner: string;
+  annotations?: Record<string, string>;
+  /** Set by the cgroup driver at create; `paused` is read from `freezer`. */
+  cgroup?: {
+    version: 1 | 2;
+    path: string;
+    dirs: Record<string, string>;
+    freezer?: { file: string; frozen: string };
+  };
+  /** Hooks that run after create returns (poststart at start, poststop at delete). */
+  hooks?: { poststart?: unknown[]; poststop?: unknown[] };
+  systemdCgroup?: boolean;
+}
+
+export function writeFileAtomic(file: string, data: string | Buffer, mode = 0o600): void {
+  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
+  const fd = fs.openSync(tmp, 'w', mode);
+  try {
+    fs.writeSync(fd, data);
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+  fs.renameSync(tmp, file);
+}
+
+export function writeRecord(root: string, rec: ContainerRecord): void {
+  writeFileAtomic(path.join(containerDir(root, rec.id), STATE_FILE), JSON.stringify(rec));
+}
+
+/** The record, or undefined when the container does not exist or is still being created. */
+export function readRecord(root: string, id: string): ContainerRecord | undefined {
+  const file = path.join(containerDir(root, id), STATE_FILE);
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new OcirtError(`read state of "${id}": ${describeSystemError(e)}`);
+  }
+  try {
+    return JSON.parse(text) as ContainerRecord;
+  } catch {
+    throw new OcirtError(`state of "${id}" is corrupt (${file}); "ocirt delete --force ${id}" removes it`);
+  }
+}
+
+/** Container ids under `root`, sorted; a missing root has none. */
+export function listIds(root: string): string[] {
+  try {
+    return fs
+      .readdirSync(root, { withFileTypes: true })
+      .filter((d) => d.isDirectory() && !d.name.startsWith('.'))
+      .map((d) => d.name)
+      .sort();
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw new OcirtError(`list ${root}: ${describeSystemError(e)}`);
+  }
+}
+
+/** RFC 3339 with nanoseconds, as runc prints `created`. */
+export function nowRfc3339Nano(): string {
+  const ms = Date.now();
+  const sub = (process.hrtime.bigint() % 1000000n).toString().padStart(6, '0');
+  return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, `.$1${sub}Z`);
+}
