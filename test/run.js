@@ -33,7 +33,7 @@ for (const s of suites) {
     cwd: root,
     stdio: ['ignore', 'pipe', 'inherit'],
     encoding: 'utf8',
-    env: { ...process.env, FORCE_COLOR: '0' },
+    env: { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1' },
     maxBuffer: 256 * 1024 * 1024,
   });
   process.stdout.write(r.stdout || '');

@@ -44,6 +44,7 @@ function frozen(rec: ContainerRecord): boolean {
 export function deriveStatus(dir: string, rec: ContainerRecord | undefined): Status {
   if (!rec) return 'creating';
   if (!initAlive(rec)) return 'stopped';
+  if (rec.creating) return 'creating';
   if (fs.existsSync(path.join(dir, EXEC_FIFO))) return 'created';
   return frozen(rec) ? 'paused' : 'running';
 }

@@ -32,13 +32,15 @@ export interface ContainerRecord {
   /** Hooks that run after create returns (poststart at start, poststop at delete). */
   hooks?: { poststart?: unknown[]; poststop?: unknown[] };
   systemdCgroup?: boolean;
+  /** Written with the first record during create and dropped when create returns. */
+  creating?: boolean;
 }
 
 export function writeFileAtomic(file: string, data: string | Buffer, mode = 0o600): void {
   const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
   const fd = fs.openSync(tmp, 'w', mode);
   try {
-    fs.writeSync(fd, data);
+    fs.writeSync(fd, typeof data === 'string' ? Buffer.from(data) : data);
     fs.fsyncSync(fd);
   } finally {
     fs.closeSync(fd);

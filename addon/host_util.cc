@@ -1,0 +1,74 @@
+// Small host-side calls that Node lacks and the lifecycle commands need: flock for the state
+// directory, mkfifo for exec.fifo, and a waitpid that does not block the event loop (so
+// `run` can forward signals while it waits). None of this runs in the container's child.
+#include <errno.h>
+#include <sys/file.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include "registry.h"
+
+namespace {
+
+// flock(fd, exclusive, wait) -> 0, or the errno (EWOULDBLOCK when !wait and held elsewhere).
+Napi::Value Flock(const Napi::CallbackInfo& info) {
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  int op = (info[1].ToBoolean() ? LOCK_EX : LOCK_SH) | (info[2].ToBoolean() ? 0 : LOCK_NB);
+  int rc;
+  do rc = flock(fd, op);
+  while (rc < 0 && errno == EINTR);
+  return Napi::Number::New(info.Env(), rc < 0 ? errno : 0);
+}
+
+// mkfifo(path, mode) -> 0 or errno.
+Napi::Value Mkfifo(const Napi::CallbackInfo& info) {
+  std::string path = info[0].As<Napi::String>().Utf8Value();
+  int mode = info[1].As<Napi::Number>().Int32Value();
+  return Napi::Number::New(info.Env(), mkfifo(path.c_str(), mode) < 0 ? errno : 0);
+}
+
+// Waits for a child on a libuv pool thread; resolves { code } or { signal }.
+class WaitWorker : public Napi::AsyncWorker {
+ public:
+  WaitWorker(Napi::Env env, pid_t pid) : Napi::AsyncWorker(env), pid_(pid), deferred_(Napi::Promise::Deferred::New(env)) {}
+  Napi::Promise Promise() { return deferred_.Promise(); }
+  void Execute() override {
+    int rc;
+    do rc = waitpid(pid_, &status_, __WALL);
+    while (rc < 0 && errno == EINTR);
+    err_ = rc < 0 ? errno : 0;
+  }
+  void OnOK() override {
+    Napi::Env env = Env();
+    Napi::Object r = Napi::Object::New(env);
+    if (err_) r.Set("errno", err_);
+    else if (WIFSIGNALED(status_)) r.Set("signal", WTERMSIG(status_));
+    else r.Set("code", WEXITSTATUS(status_));
+    deferred_.Resolve(r);
+  }
+
+ private:
+  pid_t pid_;
+  int status_ = 0;
+  int err_ = 0;
+  Napi::Promise::Deferred deferred_;
+};
+
+Napi::Value WaitPidAsync(const Napi::CallbackInfo& info) {
+  auto* w = new WaitWorker(info.Env(), info[0].As<Napi::Number>().Int32Value());
+  Napi::Promise p = w->Promise();
+  w->Queue();
+  return p;
+}
+
+// `run` waits for its init even when spawning went through an intermediate process.
+Napi::Value SetChildSubreaper(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0 ? errno : 0);
+}
+
+ocirt::Export e4("setChildSubreaper", SetChildSubreaper);
+ocirt::Export e1("flock", Flock);
+ocirt::Export e2("mkfifo", Mkfifo);
+ocirt::Export e3("waitPidAsync", WaitPidAsync);
+
+}  // namespace

@@ -1,0 +1,16 @@
+import type { Invocation } from '../table';
+import { create } from '../../runtime/create';
+
+export function run(inv: Invocation): number {
+  create({
+    root: inv.globals.root as string,
+    id: inv.positionals[0],
+    bundle: inv.flags.bundle as string,
+    pidFile: inv.flags['pid-file'] as string | undefined,
+    consoleSocket: inv.flags['console-socket'] as string | undefined,
+    noPivot: inv.flags['no-pivot'] as boolean,
+    preserveFds: inv.flags['preserve-fds'] as number,
+    systemdCgroup: inv.globals['systemd-cgroup'] as boolean,
+  });
+  return 0;
+}

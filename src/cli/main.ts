@@ -1,0 +1,69 @@
+/**
+ * The ocirt entry point: parse, configure logging, hand the invocation to one command module,
+ * and turn every failure into one line on stderr (and a record in --log) with exit code 1.
+ * Command modules are required lazily, so each command loads only what it uses.
+ */
+import { fastParse } from './fast-parse';
+import { COMMANDS, Invocation } from './table';
+import { configureLog, error, debug } from '../log';
+import { isOcirtError } from '../errors';
+
+import { SPEC_VERSION } from './main-constants';
+
+function versionText(): string {
+  let version = 'unknown';
+  let commit = 'unknown';
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    const info = require('../../build-info.json') as { version: string; commit: string };
+    version = info.version;
+    commit = info.commit;
+  } catch {
+    /* built without build-info.json: say so rather than guess */
+  }
+  return `ocirt version ${version}\ncommit: ${commit}\nspec: ${SPEC_VERSION}\n`;
+}
+
+export interface CommandModule {
+  run(inv: Invocation): number | Promise<number>;
+}
+
+function wantsVersion(argv: string[]): boolean {
+  for (const a of argv) {
+    if (a === '--version' || a === '-v') return true;
+    if (!a.startsWith('-')) return false;
+  }
+  return false;
+}
+
+async function main(argv: string[]): Promise<number> {
+  if (wantsVersion(argv)) {
+    process.stdout.write(versionText());
+    return 0;
+  }
+  let inv: Invocation | undefined = fastParse(argv);
+  if (!inv) inv = require('./yargs-parse').yargsParse(argv, versionText) as Invocation;
+  configureLog({ file: inv.globals.log as string | undefined, format: inv.globals['log-format'] as string, debug: inv.globals.debug as boolean });
+  debug(`${inv.command} ${JSON.stringify({ flags: inv.flags, args: inv.positionals })}`);
+  const spec = COMMANDS[inv.command];
+  if (spec.pending) {
+    error(`"${inv.command}" is not implemented yet; it comes with ${spec.pending}`);
+    return 1;
+  }
+  const mod = require(`./commands/${inv.command}`) as CommandModule;
+  return mod.run(inv);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: unknown) => {
+    if (isOcirtError(e)) error(e.message);
+    else if (e instanceof Error) {
+      error(e.message);
+      debug(e.stack ?? '');
+    } else error(String(e));
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,50 @@
+/**
+ * Hooks that run in the runtime's namespace (prestart, createRuntime, poststart, poststop):
+ * each gets the container's state JSON on stdin, its own args and env (argv[0] from args[0]),
+ * and is killed after `timeout` seconds. The caller decides what a failure means (runtime-spec
+ * 1.3: before start it aborts the container, poststart fails it, poststop only warns).
+ */
+import { spawnSync } from 'node:child_process';
+import { OcirtError } from '../errors';
+
+export interface Hook {
+  path: string;
+  args?: string[];
+  env?: string[];
+  timeout?: number;
+}
+
+export type HookPhase = (typeof import('./phases').HOOK_PHASES)[number];
+
+function envObject(env: string[] | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const kv of env ?? []) {
+    const i = kv.indexOf('=');
+    if (i > 0) out[kv.slice(0, i)] = kv.slice(i + 1);
+  }
+  return out;
+}
+
+/** Runs one phase's hooks in order; throws at the first that fails, naming it and its pointer. */
+export function runHooks(phase: HookPhase, hooks: Hook[] | undefined, stateJson: string): void {
+  (hooks ?? []).forEach((h, i) => {
+    const where = `${phase} hook ${h.path} (config.json /hooks/${phase}/${i})`;
+    const r = spawnSync(h.path, (h.args ?? [h.path]).slice(1), {
+      argv0: h.args?.[0] ?? h.path,
+      env: envObject(h.env),
+      input: stateJson,
+      stdio: ['pipe', 'pipe', 'pipe'],
+      timeout: h.timeout && h.timeout > 0 ? h.timeout * 1000 : undefined,
+      killSignal: 'SIGKILL',
+      encoding: 'utf8',
+    });
+    if (r.error) {
+      const code = (r.error as NodeJS.ErrnoException).code;
+      if (code === 'ETIMEDOUT') throw new OcirtError(`${where}: timed out after ${h.timeout}s`);
+      throw new OcirtError(`${where}: ${code === 'ENOENT' ? 'no such file or directory' : r.error.message}`);
+    }
+    const stderr = (r.stderr ?? '').trim();
+    if (r.signal) throw new OcirtError(`${where}: killed by ${r.signal}${stderr ? ': ' + stderr : ''}`);
+    if (r.status !== 0) throw new OcirtError(`${where}: exit status ${r.status}${stderr ? ': ' + stderr : ''}`);
+  });
+}

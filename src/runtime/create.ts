@@ -1,0 +1,155 @@
+/**
+ * create, as a script: check everything first, then build the container step by step, and undo
+ * every step if a later one fails. Nothing on the host is touched before the config, the plan
+ * and the seccomp program are known to be good.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { OcirtError, describeSystemError, ERRNO_TEXT } from '../errors';
+import { containerDir, validateId, EXEC_FIFO } from '../state/paths';
+import { ContainerRecord, writeFileAtomic, writeRecord, nowRfc3339Nano } from '../state/store';
+import { lockDir } from '../state/lock';
+import { procStartTime } from '../state/status';
+import { loadBundle } from '../spec/load';
+import { buildPlan } from '../plan/build';
+import { spawnInit } from './spawn';
+import { runHooks, Hook } from '../hooks/run';
+import { cgroupForCreate, describeCgroup } from './cgroup';
+import { ociState } from './container';
+import { native } from '../native';
+import { warn, debug } from '../log';
+import type { CgroupManager } from '../cgroups';
+
+export interface CreateOptions {
+  root: string;
+  id: string;
+  bundle: string;
+  pidFile?: string;
+  consoleSocket?: string;
+  noPivot?: boolean;
+  preserveFds?: number;
+  systemdCgroup?: boolean;
+  /** `run` without --console-socket relays the terminal itself: it takes the pty master. */
+  onConsole?: (masterFd: number) => void;
+}
+
+export function create(o: CreateOptions): { pid: number } {
+  validateId(o.id);
+  const loaded = loadBundle(o.bundle);
+  for (const w of loaded.warnings) warn(w);
+  const config = loaded.config as any;
+  const terminal = !!config.process?.terminal;
+  if (terminal && !o.consoleSocket && !o.onConsole) {
+    throw new OcirtError('cannot allocate tty if runc will detach without setting console socket'.replace('runc', 'ocirt'));
+  }
+  if (!terminal && o.consoleSocket) throw new OcirtError('cannot use --console-socket if process.terminal is false');
+  const seccomp = config.linux?.seccomp ? require('../seccomp').compileCached(config.linux.seccomp, { cacheDir: path.join(o.root, '.seccomp-cache') }) : undefined;
+  const plan = buildPlan(config, { bundle: loaded.bundle, noPivot: !!o.noPivot, preserveFds: o.preserveFds ?? 0, seccomp });
+
+  fs.mkdirSync(o.root, { recursive: true, mode: 0o711 });
+  const dir = containerDir(o.root, o.id);
+  try {
+    fs.mkdirSync(dir, { mode: 0o711 });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new OcirtError(`container "${o.id}" already exists`);
+    throw new OcirtError(`create ${dir}: ${describeSystemError(e)}`);
+  }
+  const lock = lockDir(dir)!;
+  let cg: CgroupManager | undefined;
+  let pid = 0;
+  const rec: ContainerRecord = {
+    ociVersion: config.ociVersion,
+    id: o.id,
+    pid: 0,
+    initStartTime: '',
+    bundle: loaded.bundle,
+    rootfs: path.resolve(loaded.bundle, config.root?.path ?? 'rootfs'),
+    created: nowRfc3339Nano(),
+    owner: '',
+    annotations: config.annotations,
+    hooks: { poststart: config.hooks?.poststart, poststop: config.hooks?.poststop },
+    systemdCgroup: !!o.systemdCgroup,
+    creating: true,
+  };
+  try {
+    const fifo = path.join(dir, EXEC_FIFO);
+    const err = native().mkfifo(fifo, 0o600);
+    if (err) throw new OcirtError(`mkfifo ${fifo}: ${ERRNO_TEXT[errnoName(err)] ?? 'errno ' + err}`);
+    const cgPath = config.linux?.cgroupsPath as string | undefined;
+    cg = cgroupForCreate(o.id, cgPath, !!o.systemdCgroup);
+    cg.create();
+    rec.cgroup = describeCgroup(cg, cg.path);
+    writeRecord(o.root, rec);
+    if (config.linux?.resources) cg.apply(config.linux.resources);
+    const stateJson = () => JSON.stringify(ociState({ id: o.id, dir, record: rec, status: 'creating' }));
+    const res = spawnInit({
+      plan,
+      preserveFds: o.preserveFds ?? 0,
+      execFifo: fifo,
+      cgroupDirFd: cg.intoCgroupFd?.(),
+      callerNofile: process.env.OCIRT_CALLER_NOFILE,
+      onSync(ev) {
+        switch (ev.type) {
+          case 'namespaces-ready':
+            pid = ev.pid;
+            rec.pid = pid;
+            rec.initStartTime = procStartTime(pid) ?? '';
+            writeRecord(o.root, rec);
+            cg!.addProcess(pid);
+            runHooks('prestart', config.hooks?.prestart as Hook[], stateJson());
+            runHooks('createRuntime', config.hooks?.createRuntime as Hook[], stateJson());
+            break;
+          case 'create-container-hooks':
+            require('./spawn').runHooksInContainer(ev.pid, config.hooks?.createContainer ?? [], stateJson());
+            break;
+          case 'fd':
+            if (ev.purpose === 'console') {
+              if (o.consoleSocket) native().sendFd(o.consoleSocket, ev.fd!);
+              else o.onConsole!(ev.fd!);
+            } else if (ev.purpose === 'seccomp-listener') {
+              native().sendFd(config.linux.seccomp.listenerPath, ev.fd!, seccompListenerMessage(config, stateJson()));
+            }
+            break;
+        }
+      },
+    });
+    pid = res.pid;
+    rec.pid = pid;
+    rec.initStartTime = procStartTime(pid) ?? rec.initStartTime;
+    delete rec.creating;
+    writeRecord(o.root, rec);
+    if (o.pidFile) writeFileAtomic(path.resolve(o.pidFile), String(pid), 0o644);
+    debug(`created "${o.id}" with init ${pid}`);
+    return { pid };
+  } catch (e) {
+    undoCreate(dir, pid, cg);
+    throw e;
+  } finally {
+    lock.release();
+  }
+}
+
+function seccompListenerMessage(config: any, stateJson: string): string {
+  const st = JSON.parse(stateJson);
+  return JSON.stringify({ ociVersion: config.ociVersion, fds: ['seccompFd'], pid: st.pid, metadata: config.linux.seccomp.listenerMetadata ?? '', state: st });
+}
+
+function undoCreate(dir: string, pid: number, cg: CgroupManager | undefined): void {
+  try {
+    if (pid > 0) process.kill(pid, 'SIGKILL');
+  } catch {
+    /* gone already */
+  }
+  try {
+    cg?.destroy();
+  } catch (e) {
+    warn(`cleanup after failed create: ${(e as Error).message}`);
+  }
+  fs.rmSync(dir, { recursive: true, force: true });
+}
+
+function errnoName(n: number): string {
+  const os = require('node:os') as typeof import('node:os');
+  for (const [k, v] of Object.entries(os.constants.errno)) if (v === n) return k;
+  return String(n);
+}

@@ -1,0 +1,47 @@
+/**
+ * features.json (runtime-spec features.md), honest about this build and this host: every list
+ * is asked of the module that implements it, never written down twice. containerd dereferences
+ * `linux`, and CRI turns `mountOptions` (rro), `namespaces` (user) and idmap into Kubernetes
+ * capabilities, so nothing appears here that does not work.
+ */
+import * as fs from 'node:fs';
+import { SPEC_VERSION } from '../cli/main-constants';
+import { HOOK_PHASES } from '../hooks/phases';
+
+const NAMESPACES = ['cgroup', 'ipc', 'mount', 'network', 'pid', 'time', 'user', 'uts'];
+
+function lsmEnabled(name: 'apparmor' | 'selinux'): boolean {
+  try {
+    if (name === 'apparmor') return fs.readFileSync('/sys/module/apparmor/parameters/enabled', 'utf8').trim() === 'Y';
+    return fs.existsSync('/sys/fs/selinux/enforce');
+  } catch {
+    return false;
+  }
+}
+
+export function features(): Record<string, unknown> {
+  const { supportedMountOptions } = require('../plan/rootfs') as typeof import('../plan/rootfs');
+  const { seccompFeatures } = require('../seccomp') as typeof import('../seccomp');
+  const { cgroupFeatures } = require('../cgroups') as typeof import('../cgroups');
+  const { CAPABILITIES } = require('../spec/capabilities') as typeof import('../spec/capabilities');
+  return {
+    ociVersionMin: '1.0.0',
+    ociVersionMax: SPEC_VERSION,
+    hooks: [...HOOK_PHASES],
+    mountOptions: supportedMountOptions(),
+    linux: {
+      namespaces: NAMESPACES,
+      capabilities: [...CAPABILITIES],
+      cgroup: cgroupFeatures(),
+      seccomp: seccompFeatures(),
+      apparmor: { enabled: lsmEnabled('apparmor') },
+      selinux: { enabled: lsmEnabled('selinux') },
+      intelRdt: { enabled: false },
+      mountExtensions: { idmap: { enabled: false } },
+      netDevices: { enabled: false },
+    },
+    annotations: {
+      'org.opencontainers.runtime-spec.features.v1.ocirt.version': require('../../build-info.json').version,
+    },
+  };
+}

@@ -1,0 +1,23 @@
+/** kill: signal the init, or with --all every process of the container's cgroup. */
+import { OcirtError } from '../errors';
+import { loadContainer } from './container';
+import { parseSignal } from './signals';
+import { cgroupOf } from './cgroup';
+
+export function kill(root: string, id: string, signal: string | undefined, all: boolean): void {
+  const sig = parseSignal(signal);
+  const c = loadContainer(root, id);
+  if (!c.record || c.status === 'stopped' || c.status === 'creating') {
+    throw new OcirtError(`cannot kill container "${id}": container not running`);
+  }
+  if (all && c.record.cgroup) {
+    cgroupOf(c.record).killAll(sig);
+    return;
+  }
+  try {
+    process.kill(c.record.pid, sig);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ESRCH') throw new OcirtError(`cannot kill container "${id}": no such process`);
+    throw e;
+  }
+}

@@ -1,0 +1,42 @@
+/**
+ * run: create, start, and (unless --detach) wait for the init, which stays our child, then
+ * delete unless --keep. Signals sent to ocirt are forwarded to the init, as runc does, and the
+ * exit code is the process's code or 128+signal.
+ */
+import { create, CreateOptions } from './create';
+import { start } from './start';
+import { deleteContainer } from './delete';
+import { native } from '../native';
+
+export async function run(o: CreateOptions & { detach: boolean; keep: boolean; subreaper: boolean }): Promise<number> {
+  let relay: { done: Promise<void> } | undefined;
+  // The init may be re-parented to us if spawning goes through an intermediate process.
+  if (o.subreaper) native().setChildSubreaper();
+  const { pid } = create({
+    ...o,
+    onConsole: o.detach ? undefined : (fd) => {
+      relay = require('./terminal-relay').relayTerminal(fd);
+    },
+  });
+  const forward = (sig: NodeJS.Signals) => {
+    try {
+      process.kill(pid, sig);
+    } catch {
+      /* exited meanwhile */
+    }
+  };
+  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'];
+  if (!o.detach) for (const s of signals) process.on(s, forward);
+  try {
+    start(o.root, o.id);
+  } catch (e) {
+    if (!o.detach) deleteContainer(o.root, o.id, true);
+    throw e;
+  }
+  if (o.detach) return 0;
+  const st = (await native().waitPidAsync(pid)) as { code?: number; signal?: number };
+  for (const s of signals) process.off(s, forward);
+  if (relay) await relay.done;
+  if (!o.keep) deleteContainer(o.root, o.id, true);
+  return st.signal !== undefined ? 128 + st.signal : st.code ?? 1;
+}

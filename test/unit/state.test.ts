@@ -1,0 +1,87 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { validateId, containerDir } from '../../src/state/paths';
+import { writeRecord, readRecord, listIds, nowRfc3339Nano, ContainerRecord, writeFileAtomic } from '../../src/state/store';
+import { deriveStatus, procStartTime } from '../../src/state/status';
+import { parseSignal } from '../../src/runtime/signals';
+
+function tmpRoot(): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), 'ocirt-unit-'));
+}
+
+function record(id: string, pid: number, start: string): ContainerRecord {
+  return { ociVersion: '1.3.0', id, pid, initStartTime: start, bundle: '/b', rootfs: '/b/rootfs', created: nowRfc3339Nano(), owner: '' };
+}
+
+test('ids: runc character set, no separators, no dot-dot', () => {
+  for (const ok of ['a', 'abc-1_2+3.4', 'A9', 'x'.repeat(200)]) validateId(ok);
+  for (const bad of ['', '.', '..', '../x', 'a/b', '.hidden', 'sp ace', 'tab\t', 'new\nline', 'é']) {
+    assert.throws(() => validateId(bad), /container id|invalid container id/, JSON.stringify(bad));
+  }
+  assert.throws(() => containerDir('/run/ocirt', '../../etc'));
+});
+
+test('records round-trip atomically and leave no temp files', () => {
+  const root = tmpRoot();
+  try {
+    fs.mkdirSync(path.join(root, 'c1'));
+    writeRecord(root, record('c1', 1, '1'));
+    assert.is(readRecord(root, 'c1')!.id, 'c1');
+    assert.equal(fs.readdirSync(path.join(root, 'c1')), ['state.json']);
+    assert.is(readRecord(root, 'nosuch'), undefined);
+    assert.equal(listIds(root), ['c1']);
+    assert.equal(listIds(path.join(root, 'missing')), []);
+    writeFileAtomic(path.join(root, 'pid'), '42', 0o644);
+    assert.is(fs.readFileSync(path.join(root, 'pid'), 'utf8'), '42');
+  } finally {
+    fs.rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('created time is RFC 3339 with nanoseconds', () => {
+  assert.match(nowRfc3339Nano(), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z$/);
+});
+
+test('status is derived: fifo, live init, start time, freezer', () => {
+  const root = tmpRoot();
+  try {
+    const dir = path.join(root, 'c');
+    fs.mkdirSync(dir);
+    const me = procStartTime(process.pid)!;
+    assert.ok(me);
+    assert.is(deriveStatus(dir, undefined), 'creating');
+    assert.is(deriveStatus(dir, record('c', process.pid, me)), 'running');
+    assert.is(deriveStatus(dir, { ...record('c', process.pid, me), creating: true }), 'creating');
+    // A recycled pid (same number, other start time) is not our init.
+    assert.is(deriveStatus(dir, record('c', process.pid, String(Number(me) + 1))), 'stopped');
+    assert.is(deriveStatus(dir, record('c', 0, '')), 'stopped');
+    fs.writeFileSync(path.join(dir, 'exec.fifo'), '');
+    assert.is(deriveStatus(dir, record('c', process.pid, me)), 'created');
+    fs.rmSync(path.join(dir, 'exec.fifo'));
+    const freezer = path.join(root, 'freezer.state');
+    fs.writeFileSync(freezer, 'FROZEN\n');
+    const rec = { ...record('c', process.pid, me), cgroup: { version: 1 as const, path: '/x', dirs: {}, freezer: { file: freezer, frozen: 'FROZEN' } } };
+    assert.is(deriveStatus(dir, rec), 'paused');
+    fs.writeFileSync(freezer, 'THAWED\n');
+    assert.is(deriveStatus(dir, rec), 'running');
+  } finally {
+    fs.rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('signals: numbers, names with and without SIG, real-time', () => {
+  assert.is(parseSignal(undefined), 15);
+  assert.is(parseSignal('9'), 9);
+  assert.is(parseSignal('KILL'), 9);
+  assert.is(parseSignal('SIGKILL'), 9);
+  assert.is(parseSignal('sigterm'), 15);
+  assert.is(parseSignal('hup'), 1);
+  assert.is(parseSignal('RTMIN+3'), 37);
+  assert.is(parseSignal('SIGRTMAX'), 64);
+  for (const bad of ['0', '65', 'NOPE', 'SIG', '-1', 'RTMIN+40']) assert.throws(() => parseSignal(bad), /unknown signal/, bad);
+});
+
+test.run();
