@@ -1,0 +1,84 @@
+/**
+ * Runs the real `bin/ocirt` against a private --root, and cleans up every container of that
+ * root afterwards (delete --force, then checks that nothing is left), even when a test fails.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { spawnSync, SpawnSyncOptions } from 'node:child_process';
+
+export const REPO = path.resolve(__dirname, '..', '..', '..');
+export const OCIRT = path.join(REPO, 'bin', 'ocirt');
+
+export interface Result {
+  status: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+export class Runtime {
+  readonly root: string;
+  constructor() {
+    this.root = fs.mkdtempSync(path.join(os.tmpdir(), 'ocirt-root-'));
+  }
+
+  run(args: string[], opts: SpawnSyncOptions = {}): Result {
+    const r = spawnSync(OCIRT, ['--root', this.root, ...args], { encoding: 'utf8', timeout: 60_000, ...opts });
+    return { status: r.status, signal: r.signal, stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? '') };
+  }
+
+  /** Runs and insists on exit 0, with the stderr in the failure message. */
+  ok(args: string[], opts: SpawnSyncOptions = {}): Result {
+    const r = this.run(args, opts);
+    if (r.status !== 0) throw new Error(`ocirt ${args.join(' ')} exited ${r.status ?? r.signal}: ${r.stderr.trim()}`);
+    return r;
+  }
+
+  state(id: string): any {
+    return JSON.parse(this.ok(['state', id]).stdout);
+  }
+
+  ids(): string[] {
+    return fs.existsSync(this.root) ? fs.readdirSync(this.root).filter((d) => !d.startsWith('.')) : [];
+  }
+
+  /** delete --force of whatever is left, then removes the root. */
+  cleanup(): void {
+    for (const id of this.ids()) this.run(['delete', '--force', id]);
+    fs.rmSync(this.root, { recursive: true, force: true });
+  }
+}
+
+export async function withRuntime<T>(fn: (rt: Runtime) => T | Promise<T>): Promise<T> {
+  const rt = new Runtime();
+  try {
+    return await fn(rt);
+  } finally {
+    rt.cleanup();
+  }
+}
+
+export function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    const st = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return !/\) [ZX] /.test(st);
+  } catch {
+    return false;
+  }
+}
+
+export function sleepMs(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/** Polls `cond` up to `ms`; for effects that land asynchronously (a signal, an exit). */
+export function waitFor(cond: () => boolean, ms = 5000): boolean {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (cond()) return true;
+    sleepMs(10);
+  }
+  return cond();
+}
