@@ -1,0 +1,37 @@
+import type { Invocation } from '../table';
+import { OcirtError } from '../../errors';
+import { loadBundle } from '../../spec/load';
+
+/**
+ * `ocirt seccomp dump` prints the bundle's profile as the BPF program ocirt loads;
+ * `ocirt seccomp explain SYSCALL [ARG...]` says what that program does to one call.
+ */
+export function run(inv: Invocation): number {
+  const [action, syscall, ...rawArgs] = inv.positionals;
+  const b = loadBundle(inv.flags.bundle as string);
+  const profile = (b.config as any).linux?.seccomp;
+  if (!profile) throw new OcirtError(`${b.configPath}: no /linux/seccomp profile`);
+  const seccomp = require('../../seccomp') as typeof import('../../seccomp');
+  const arch = inv.flags.arch as string | undefined;
+  if (action === 'dump') {
+    const c = seccomp.compile(profile, { arch });
+    process.stdout.write(seccomp.disassemble(c.program) + '\n');
+    process.stdout.write(`# ${c.instructions} instructions, flags 0x${c.flags.toString(16)}\n`);
+    return 0;
+  }
+  if (action === 'explain') {
+    if (!syscall) throw new OcirtError('"seccomp explain" requires a syscall name or number');
+    const args = rawArgs.map((a) => {
+      try {
+        return BigInt(a);
+      } catch {
+        throw new OcirtError(`argument "${a}" is not an integer`);
+      }
+    });
+    const r = seccomp.explain(profile, { arch, syscall: /^\d+$/.test(syscall) ? Number(syscall) : syscall, args });
+    process.stdout.write(`${r.action}${r.errno !== undefined ? ` (errno ${r.errno})` : ''}\n`);
+    for (const step of r.path) process.stdout.write(`  ${step}\n`);
+    return 0;
+  }
+  throw new OcirtError(`unknown seccomp action "${action}": use dump or explain`);
+}
