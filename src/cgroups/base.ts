@@ -1,0 +1,144 @@
+/** What both drivers do the same way: directory creation with rollback, pid walks, destroy. */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { OcirtError, describeSystemError } from '../errors';
+import { Writer, readPids, removeTree, sleep, signalNumber } from './files';
+import type { CgroupHost, CgroupManager, CgroupStats, FreezerProbe, Resources } from './types';
+
+export abstract class BaseManager implements CgroupManager {
+  abstract readonly version: 1 | 2;
+  abstract readonly dirs: Record<string, string>;
+  abstract readonly freezerProbe?: FreezerProbe;
+  readonly v2Dir?: string;
+  protected readonly w: Writer;
+
+  constructor(
+    readonly path: string,
+    protected readonly host: CgroupHost,
+  ) {
+    this.w = new Writer(host);
+  }
+
+  abstract create(): void;
+  abstract apply(resources: Resources, pointerBase?: string): void;
+  abstract addProcess(pid: number): void;
+  abstract freeze(): void;
+  abstract thaw(): void;
+  abstract state(): 'frozen' | 'thawed';
+  abstract stats(): CgroupStats;
+  abstract oomCount(): number;
+  protected abstract killAllFast(sig: number): boolean;
+  /** The directory whose cgroup.procs (recursively) lists every process of the container. */
+  protected abstract procsDir(): string;
+
+  /** The distinct directories of this cgroup, one per mounted hierarchy. */
+  protected distinctDirs(): string[] {
+    return [...new Set(Object.values(this.dirs))];
+  }
+
+  /**
+   * mkdir -p for each directory, remembering the top-most level created so that a failure
+   * (here or later in create) removes exactly what this call made.
+   */
+  protected makeDirs(dirs: { dir: string; mount: string }[], afterEachLevel?: (level: string) => void): void {
+    const made: string[] = [];
+    try {
+      for (const { dir, mount } of dirs) {
+        const rel = path.relative(mount, dir).split('/');
+        let cur = mount;
+        for (const seg of rel) {
+          cur = path.join(cur, seg);
+          try {
+            fs.mkdirSync(cur);
+          } catch (e) {
+            if ((e as NodeJS.ErrnoException).code === 'EEXIST') continue;
+            throw new OcirtError(`create cgroup ${cur}: ${describeSystemError(e)}`, { pointer: '/linux/cgroupsPath', code: (e as NodeJS.ErrnoException).code });
+          }
+          made.push(cur);
+          afterEachLevel?.(cur);
+        }
+      }
+    } catch (e) {
+      for (const d of made.reverse()) {
+        try {
+          removeTree(d, 1000);
+        } catch {
+          /* best effort; the original error matters */
+        }
+      }
+      throw e;
+    }
+  }
+
+  pids(): number[] {
+    const out: number[] = [];
+    const walk = (d: string) => {
+      out.push(...readPids(path.join(d, 'cgroup.procs')));
+      let ents: fs.Dirent[] = [];
+      try {
+        ents = fs.readdirSync(d, { withFileTypes: true });
+      } catch {
+        return;
+      }
+      for (const e of ents) if (e.isDirectory()) walk(path.join(d, e.name));
+    };
+    walk(this.procsDir());
+    return out;
+  }
+
+  /** Signals every process, including those forked inside; v1 freezes first so none escapes by forking. */
+  killAll(signal: number | NodeJS.Signals): void {
+    const sig = signalNumber(signal);
+    if (this.killAllFast(sig)) return;
+    const wasFrozen = this.state() === 'frozen';
+    if (!wasFrozen) this.freeze();
+    try {
+      for (const pid of this.pids()) {
+        try {
+          process.kill(pid, sig);
+        } catch {
+          /* exited meanwhile */
+        }
+      }
+    } finally {
+      if (!wasFrozen) this.thaw();
+    }
+  }
+
+  watchOom(onOom: () => void, intervalMs = 200): () => void {
+    let seen = this.oomCount();
+    const t = setInterval(() => {
+      const now = this.oomCount();
+      for (; seen < now; seen++) onOom();
+    }, intervalMs);
+    return () => clearInterval(t);
+  }
+
+  update(resources: Resources): void {
+    this.apply(resources, '/linux/resources');
+  }
+
+  /**
+   * Removes the cgroup even when processes linger: SIGKILL all (thawing a frozen cgroup so they
+   * can die), wait for them (bounded), then rmdir deepest first with retries.
+   */
+  destroy(opts: { timeoutMs?: number } = {}): void {
+    const timeout = opts.timeoutMs ?? 5000;
+    const dirs = this.distinctDirs().filter((d) => fs.existsSync(d));
+    if (dirs.length === 0) return;
+    if (fs.existsSync(this.procsDir()) && this.pids().length > 0) {
+      this.killAll(9);
+      if (this.state() === 'frozen') this.thaw();
+      const deadline = Date.now() + timeout;
+      for (let wait = 1; this.pids().length > 0; wait = Math.min(wait * 2, 50)) {
+        if (Date.now() >= deadline) throw new OcirtError(`cgroup ${this.path}: processes ${this.pids().join(' ')} did not exit after SIGKILL`);
+        sleep(wait);
+      }
+    }
+    for (const d of dirs) removeTree(d, timeout);
+  }
+
+  protected fieldWarn(pointer: string, why: string): void {
+    this.host.warn(`${pointer}: ${why}; ignored`);
+  }
+}

@@ -1,0 +1,155 @@
+/**
+ * Interface-file access shared by both drivers. Writes never create files (cgroupfs would
+ * refuse, and a fake cgroupfs in a tmp dir must refuse too), and every kernel error becomes one
+ * line naming the config field it came from.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { OcirtError, ERRNO_TEXT } from '../errors';
+import type { CgroupHost } from './types';
+
+export function readText(file: string): string | undefined {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+export function readNumber(file: string): number | undefined {
+  const t = readText(file)?.trim();
+  if (t === undefined || t === '') return undefined;
+  if (t === 'max') return Number.MAX_SAFE_INTEGER;
+  const n = Number(t.split(/\s+/)[0]);
+  return Number.isFinite(n) ? n : undefined;
+}
+
+/** "key value" lines (memory.stat, cpu.stat, memory.events, memory.oom_control). */
+export function readKeyed(file: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const line of (readText(file) ?? '').split('\n')) {
+    const [k, v] = line.trim().split(/\s+/);
+    if (k && v !== undefined && /^\d+$/.test(v)) out[k] = Number(v);
+  }
+  return out;
+}
+
+export function readPids(file: string): number[] {
+  return (readText(file) ?? '')
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map(Number);
+}
+
+export class Writer {
+  constructor(private readonly host: CgroupHost) {}
+
+  /**
+   * Writes one value to dir/file. `pointer` is the config field (e.g. /linux/resources/memory/limit);
+   * `controller` names what is missing when the file does not exist.
+   */
+  write(dir: string, file: string, value: string | number, pointer: string, controller?: string): void {
+    const p = path.join(dir, file);
+    const v = String(value);
+    let fd: number;
+    try {
+      fd = fs.openSync(p, fs.constants.O_WRONLY | fs.constants.O_TRUNC);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') {
+        const what = controller ? `the ${controller} controller is not available` : `${file} does not exist`;
+        throw new OcirtError(`${pointer}: ${what} in ${dir} (no ${file})`, { pointer, code });
+      }
+      throw new OcirtError(`${pointer}: open ${p}: ${ERRNO_TEXT[code ?? ''] ?? code}`, { pointer, code });
+    }
+    try {
+      fs.writeSync(fd, v);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code ?? '';
+      const text = ERRNO_TEXT[code] ?? code.toLowerCase();
+      const why =
+        code === 'EBUSY' && /memory|memsw/.test(file)
+          ? `cannot set ${v}: the limit is below the current usage or conflicts with another limit (write ${file}: ${text})`
+          : code === 'EINVAL' || code === 'ERANGE'
+            ? `invalid value ${JSON.stringify(v)} (write ${file}: ${text})`
+            : `write ${v} to ${file}: ${text}`;
+      throw new OcirtError(`${pointer}: ${why}`, { pointer, code });
+    } finally {
+      fs.closeSync(fd);
+    }
+    this.host.onWrite?.(p, v);
+  }
+}
+
+export function sleep(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/** rmdir with bounded retries: a cgroup stays busy for a moment after its last task exits. */
+export function rmdirRetry(dir: string, timeoutMs: number): void {
+  const deadline = Date.now() + timeoutMs;
+  for (let wait = 1; ; wait = Math.min(wait * 2, 50)) {
+    try {
+      fs.rmdirSync(dir);
+      return;
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') return;
+      if (code !== 'EBUSY' && code !== 'ENOTEMPTY' && code !== 'EAGAIN') throw e;
+      if (Date.now() >= deadline) throw new OcirtError(`remove cgroup ${dir}: ${ERRNO_TEXT[code]}`, { code });
+    }
+    sleep(wait);
+  }
+}
+
+/**
+ * Removes a cgroup directory and the child cgroups a container may have made inside it, deepest
+ * first. On a fake cgroupfs (tmp dir) the interface files are plain files and are removed too.
+ */
+export function removeTree(dir: string, timeoutMs: number): void {
+  let entries: fs.Dirent[];
+  try {
+    entries = fs.readdirSync(dir, { withFileTypes: true });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw e;
+  }
+  for (const ent of entries) {
+    const p = path.join(dir, ent.name);
+    if (ent.isDirectory()) removeTree(p, timeoutMs);
+  }
+  if (!isCgroupfs(dir)) {
+    for (const ent of entries) if (!ent.isDirectory()) fs.rmSync(path.join(dir, ent.name), { force: true });
+  }
+  rmdirRetry(dir, timeoutMs);
+}
+
+const CGROUP_SUPER_MAGIC = 0x27e0eb;
+const CGROUP2_SUPER_MAGIC = 0x63677270;
+
+export function isCgroupfs(dir: string): boolean {
+  try {
+    const t = fs.statfsSync(dir).type;
+    return t === CGROUP_SUPER_MAGIC || t === CGROUP2_SUPER_MAGIC;
+  } catch {
+    return false;
+  }
+}
+
+/** Turns a signal name or number into a number for process.kill. */
+export function signalNumber(sig: number | NodeJS.Signals): number {
+  if (typeof sig === 'number') return sig;
+  const n = (require('node:os') as typeof import('node:os')).constants.signals[sig];
+  if (n === undefined) throw new OcirtError(`unknown signal "${sig}"`);
+  return n;
+}
+
+export function killPids(pids: number[], sig: number): void {
+  for (const pid of pids) {
+    try {
+      process.kill(pid, sig);
+    } catch {
+      /* exited meanwhile */
+    }
+  }
+}

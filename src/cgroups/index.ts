@@ -1,0 +1,96 @@
+/**
+ * Cgroups: one manager interface, a v2 and a v1 driver (youki's libcgroups shape).
+ *
+ *   const cg = openManager({ id, cgroupsPath });   // resolves the path, no I/O beyond mountinfo
+ *   cg.create(); cg.apply(config.linux.resources); cg.addProcess(pid);
+ *
+ * Both drivers take their root and mountinfo as parameters, so unit tests run them over a tmp
+ * directory that mimics cgroupfs.
+ */
+import * as path from 'node:path';
+import { OcirtError } from '../errors';
+import { detect, mountsUnder, readMountinfo, normalizeCgroupsPath, ownCgroups, checkSystemd } from './mounts';
+import { V1Manager } from './v1';
+import { V2Manager } from './v2';
+import type { CgroupHost, CgroupManager, Layout } from './types';
+
+export type { CgroupManager, CgroupStats, Resources, Layout, CgroupHost, FreezerProbe, DeviceRule } from './types';
+export { detect } from './mounts';
+
+export interface OpenOptions {
+  id: string;
+  /** linux.cgroupsPath from config.json, or the normalized path recorded at create. */
+  cgroupsPath?: string;
+  /** The cgroup mount root; /sys/fs/cgroup by default. */
+  root?: string;
+  /** Forces a layout instead of detecting it. */
+  layout?: Layout;
+  /** --systemd-cgroup: cgroupsPath is slice:prefix:name. */
+  systemd?: boolean;
+  /** /proc/self/mountinfo text (tests). */
+  mountinfo?: string;
+  /** /proc/self/cgroup text, the base of relative paths (tests). */
+  selfCgroup?: string;
+  /** The kernel seam (tests record writes and capture the device program here). */
+  host?: Partial<CgroupHost>;
+}
+
+function defaultHost(): CgroupHost {
+  return {
+    attachDevices(insns, fd) {
+      const addon = require(path.resolve(__dirname, '../../../build/Release/ocirt.node')) as { bpfAttachDevices(i: Buffer, fd: number): void };
+      addon.bpfAttachDevices(insns, fd);
+    },
+    warn(msg) {
+      (require('../log') as typeof import('../log')).warn(msg);
+    },
+  };
+}
+
+export function openManager(o: OpenOptions): CgroupManager {
+  if (o.systemd) checkSystemd(o.cgroupsPath);
+  const root = path.resolve(o.root ?? '/sys/fs/cgroup');
+  const mountinfo = o.mountinfo ?? readMountinfo();
+  const layout = o.layout ?? detect(root, mountinfo);
+  const host: CgroupHost = { ...defaultHost(), ...o.host };
+  const mounts = mountsUnder(root, mountinfo);
+  const base = () => {
+    const own = ownCgroups(o.selfCgroup).get('') ?? '/';
+    return layout === 'unified' ? path.posix.dirname(own) : own;
+  };
+  const cgPath = normalizeCgroupsPath(o.id, o.cgroupsPath, base);
+  if (layout === 'unified') {
+    const m = mounts.find((x) => x.v2 && x.mountPoint === root) ?? mounts.find((x) => x.v2);
+    if (!m) throw new OcirtError(`no cgroup2 filesystem is mounted at ${root}`);
+    return new V2Manager(m.mountPoint, cgPath, host);
+  }
+  const v1 = mounts.filter((m) => !m.v2 || layout === 'hybrid');
+  if (!v1.some((m) => !m.v2)) throw new OcirtError(`no cgroup v1 hierarchy is mounted under ${root}`);
+  return new V1Manager(v1, cgPath, host);
+}
+
+/** features.json linux.cgroup, for this host. */
+export function cgroupFeatures(root = '/sys/fs/cgroup'): { v1: boolean; v2: boolean; systemd: boolean; systemdUser: boolean; rdma: boolean } {
+  let layout: Layout | undefined;
+  try {
+    layout = detect(root);
+  } catch {
+    layout = undefined;
+  }
+  const ms = layout ? mountsUnder(root) : [];
+  return {
+    v1: layout === 'legacy' || layout === 'hybrid',
+    v2: layout === 'unified',
+    systemd: false,
+    systemdUser: false,
+    rdma: ms.some((m) => m.controllers.includes('rdma')) || (layout === 'unified' && hasV2Controller(root, 'rdma')),
+  };
+}
+
+function hasV2Controller(root: string, c: string): boolean {
+  try {
+    return require('node:fs').readFileSync(path.join(root, 'cgroup.controllers'), 'utf8').split(/\s+/).includes(c);
+  } catch {
+    return false;
+  }
+}
