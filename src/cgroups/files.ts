@@ -57,8 +57,7 @@ export class Writer {
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       if (code === 'ENOENT') {
-        const what = controller ? `the ${controller} controller is not available` : `${file} does not exist`;
-        throw new OcirtError(`${pointer}: ${what} in ${dir} (no ${file})`, { pointer, code });
+        throw new OcirtError(`${pointer}: ${missingWhy(dir, file, controller)}`, { pointer, code });
       }
       throw new OcirtError(`${pointer}: open ${p}: ${ERRNO_TEXT[code ?? ''] ?? code}`, { pointer, code });
     }
@@ -79,6 +78,18 @@ export class Writer {
     }
     this.host.onWrite?.(p, v);
   }
+}
+
+/** Why an interface file is missing: no controller, or a kernel without that knob. */
+function missingWhy(dir: string, file: string, controller?: string): string {
+  if (!fs.existsSync(dir)) return `cgroup ${dir} does not exist`;
+  if (!controller) return `${file} does not exist in ${dir}`;
+  // On cgroup2 the controllers of a cgroup are listed; on v1 the hierarchy itself is the controller.
+  const listed = readText(path.join(dir, 'cgroup.controllers'));
+  if (listed !== undefined && listed.split(/\s+/).includes(controller)) {
+    return `this kernel has no ${file} (the ${controller} controller is enabled in ${dir})`;
+  }
+  return `the ${controller} controller is not available in ${dir} (no ${file})`;
 }
 
 export function sleep(ms: number): void {
