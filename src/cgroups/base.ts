@@ -31,6 +31,22 @@ export abstract class BaseManager implements CgroupManager {
   /** The directory whose cgroup.procs (recursively) lists every process of the container. */
   protected abstract procsDir(): string;
 
+  /** Set when create() refused a cgroup in use: destroy() must then leave it to its owner. */
+  private foreign = false;
+
+  /**
+   * The spec asks runtimes to refuse a cgroup unfit for a new container: one that already holds
+   * processes (another container's, most likely) or is frozen.
+   */
+  protected checkFit(): void {
+    if (!fs.existsSync(this.procsDir())) return;
+    const pids = this.pids();
+    const why = pids.length > 0 ? `is not empty: ${pids.length} process(es) found` : this.state() === 'frozen' ? 'is frozen' : '';
+    if (!why) return;
+    this.foreign = true;
+    throw new OcirtError(`/linux/cgroupsPath: cgroup ${this.path} ${why}; it cannot be used for a new container`, { pointer: '/linux/cgroupsPath' });
+  }
+
   /** The distinct directories of this cgroup, one per mounted hierarchy. */
   protected distinctDirs(): string[] {
     return [...new Set(Object.values(this.dirs))];
@@ -123,6 +139,7 @@ export abstract class BaseManager implements CgroupManager {
    * can die), wait for them (bounded), then rmdir deepest first with retries.
    */
   destroy(opts: { timeoutMs?: number } = {}): void {
+    if (this.foreign) return;
     const timeout = opts.timeoutMs ?? 5000;
     const dirs = this.distinctDirs().filter((d) => fs.existsSync(d));
     if (dirs.length === 0) return;

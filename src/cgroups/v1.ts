@@ -44,6 +44,7 @@ export class V1Manager extends BaseManager {
   }
 
   create(): void {
+    this.checkFit();
     const cpuset = this.dirs.cpuset;
     this.makeDirs(
       [...this.mountOf].map(([dir, mount]) => ({ dir, mount })),

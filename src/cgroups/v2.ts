@@ -37,6 +37,7 @@ export class V2Manager extends BaseManager {
    * cgroup.subtree_control every controller it has, so the leaf gets them all (as runc does).
    */
   create(): void {
+    this.checkFit();
     const rel = path.relative(this.mount, this.dir).split('/');
     const ancestors = [this.mount];
     for (let i = 1; i < rel.length; i++) ancestors.push(path.join(this.mount, ...rel.slice(0, i)));

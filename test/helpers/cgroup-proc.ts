@@ -65,3 +65,29 @@ export function alive(pid: number): boolean {
     return false;
   }
 }
+
+/**
+ * clone3(CLONE_INTO_CGROUP) from a python3 child (ctypes, no helper binary): the grandchild is
+ * born in the cgroup of `cgroupFd` and prints its /proc/self/cgroup. Resolves with that text, or
+ * with "errno N" when clone3 fails.
+ */
+export function cloneIntoCgroup(cgroupFd: number): Promise<string> {
+  const code = `import ctypes, os, struct, sys
+libc = ctypes.CDLL(None, use_errno=True)
+libc.syscall.restype = ctypes.c_long
+CLONE_INTO_CGROUP = 0x200000000
+# struct clone_args: flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, set_tid, set_tid_size, cgroup
+args = ctypes.create_string_buffer(struct.pack("11Q", CLONE_INTO_CGROUP, 0, 0, 0, 17, 0, 0, 0, 0, 0, 3), 88)
+pid = libc.syscall(435, args, ctypes.c_size_t(88))
+if pid == 0:
+    os.write(1, open("/proc/self/cgroup").read().encode())
+    os._exit(0)
+if pid < 0:
+    print("errno", ctypes.get_errno())
+    sys.exit(1)
+os.waitpid(pid, 0)`;
+  const child = spawn(PY, ['-c', code], { stdio: ['ignore', 'pipe', 'inherit', cgroupFd] });
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  return new Promise((resolve) => child.on('exit', () => resolve(out)));
+}

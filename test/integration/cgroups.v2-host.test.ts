@@ -7,7 +7,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as fs from 'node:fs';
 import { openManager, CgroupManager } from '../../src/cgroups';
-import { parked, until, alive, delay } from '../helpers/cgroup-proc';
+import { parked, until, alive, delay, cloneIntoCgroup } from '../helpers/cgroup-proc';
 
 const ROOT = '/sys/fs/cgroup/unified';
 let n = 0;
@@ -80,6 +80,40 @@ test('killAll(SIGKILL) uses cgroup.kill and reaches detached grandchildren', asy
       const list = m.pids();
       m.killAll(9);
       assert.ok(await until(() => list.every((x) => !alive(x))));
+    } finally {
+      p.kill();
+    }
+  });
+});
+
+test('CLONE_INTO_CGROUP places a new process straight into the cgroup', async () => {
+  await withCgroup(async (m) => {
+    const fd = m.intoCgroupFd!();
+    try {
+      const out = await cloneIntoCgroup(fd);
+      assert.match(out, new RegExp(`^0::${m.path}$`, 'm'));
+    } finally {
+      fs.closeSync(fd);
+    }
+  });
+});
+
+test('create refuses a cgroup that already holds processes, and leaves it alone', async () => {
+  await withCgroup(async (m) => {
+    const p = parked('/bin/sleep', ['30']);
+    try {
+      m.addProcess(p.pid);
+      const again = openManager({ id: 'y', root: ROOT, cgroupsPath: m.path });
+      let msg = '';
+      try {
+        again.create();
+      } catch (e) {
+        msg = (e as Error).message;
+      }
+      assert.match(msg, /^\/linux\/cgroupsPath: cgroup .* is not empty: 1 process\(es\) found/);
+      again.destroy(); // what a failed create's cleanup does: it must not touch the other's cgroup
+      assert.ok(alive(p.pid));
+      assert.equal(m.pids(), [p.pid]);
     } finally {
       p.kill();
     }

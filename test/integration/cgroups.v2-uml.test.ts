@@ -23,6 +23,7 @@ const CHECKS = [
   'freeze and thaw',
   'cgroup.kill reaches detached processes',
   'device program: /dev/null allowed, block device denied',
+  'CLONE_INTO_CGROUP placement',
   'nothing left behind',
 ];
 

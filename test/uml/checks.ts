@@ -7,7 +7,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { openManager, CgroupManager } from '../../src/cgroups';
-import { parked, parkedPython, until, alive, delay } from '../helpers/cgroup-proc';
+import { parked, parkedPython, until, alive, delay, cloneIntoCgroup } from '../helpers/cgroup-proc';
 
 const ROOT = '/sys/fs/cgroup';
 const results: Record<string, { ok: boolean; detail: string }> = {};
@@ -245,6 +245,17 @@ for k in kids:
     } finally {
       p.kill();
       q.kill();
+    }
+  });
+
+  await check('CLONE_INTO_CGROUP placement', async (m) => {
+    const fd = m.intoCgroupFd!();
+    try {
+      const out = await cloneIntoCgroup(fd);
+      expect(out.trim() === `0::${m.path}`, `child's cgroup: ${out}`);
+      return out.trim();
+    } finally {
+      fs.closeSync(fd);
     }
   });
 

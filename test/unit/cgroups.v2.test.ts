@@ -143,7 +143,7 @@ test('io: with BFQ the weight goes to io.bfq.weight unconverted', withFake((f) =
 test('hugetlb (with rsvd) and rdma', withFake((f) => {
   f.open().apply({ hugepageLimits: [{ pageSize: '2MB', limit: 4194304 }], rdma: { mlx5_1: { hcaHandles: 3, hcaObjects: 10000 } } });
   assert.equal(f.log(), ['ocirt/c1/hugetlb.2MB.max=4194304', 'ocirt/c1/hugetlb.2MB.rsvd.max=4194304', 'ocirt/c1/rdma.max=mlx5_1 hca_handle=3 hca_object=10000']);
-  throwsMsg(() => f.open().apply({ hugepageLimits: [{ pageSize: '1GB', limit: 1 }] }), /^\/linux\/resources\/hugepageLimits\/0\/limit: the hugetlb controller is not available/);
+  throwsMsg(() => f.open().apply({ hugepageLimits: [{ pageSize: '1GB', limit: 1 }] }), /^\/linux\/resources\/hugepageLimits\/0\/limit: this kernel has no hugetlb\.1GB\.max \(the hugetlb controller is enabled/);
 }));
 
 test('unified: known keys are written; an unknown key is an error naming it', withFake((f) => {
@@ -157,6 +157,7 @@ test('unified: known keys are written; an unknown key is an error naming it', wi
 test('a missing controller file is a clear error naming the field', withFake((f) => {
   const m = f.open();
   fs.rmSync(path.join(f.root, 'ocirt/c1/pids.max'));
+  fs.writeFileSync(path.join(f.root, 'ocirt/c1/cgroup.controllers'), 'cpu memory\n');
   throwsMsg(() => m.apply({ pids: { limit: 5 } }), /^\/linux\/resources\/pids\/limit: the pids controller is not available in .* \(no pids\.max\)/);
 }));
 
@@ -219,6 +220,17 @@ test('stats read cpu.stat, memory and pids in runc\'s shapes', withFake((f) => {
     { major: 8, minor: 0, op: 'Write', value: 200 },
   ]);
   assert.is(m.oomCount(), 1);
+}));
+
+test('create refuses a cgroup in use; the failed create\'s destroy leaves it', withFake((f) => {
+  const m = f.open();
+  fs.writeFileSync(path.join(f.root, 'ocirt/c1/cgroup.procs'), '4242\n');
+  throwsMsg(() => m.create(), /^\/linux\/cgroupsPath: cgroup \/ocirt\/c1 is not empty: 1 process\(es\) found/);
+  m.destroy();
+  assert.ok(fs.existsSync(path.join(f.root, 'ocirt/c1/cgroup.procs')));
+  fs.writeFileSync(path.join(f.root, 'ocirt/c1/cgroup.procs'), '');
+  fs.writeFileSync(path.join(f.root, 'ocirt/c1/cgroup.freeze'), '1\n');
+  throwsMsg(() => f.open().create(), /is frozen/);
 }));
 
 test('destroy removes the cgroup directory', withFake((f) => {
