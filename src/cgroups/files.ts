@@ -86,6 +86,9 @@ function missingWhy(dir: string, file: string, controller?: string): string {
   if (!controller) return `${file} does not exist in ${dir}`;
   // On cgroup2 the controllers of a cgroup are listed; on v1 the hierarchy itself is the controller.
   const listed = readText(path.join(dir, 'cgroup.controllers'));
+  if (listed === undefined && isCgroupfs(dir) && !fs.existsSync(path.join(dir, 'cgroup.subtree_control'))) {
+    return `this kernel has no ${file} (in the ${controller} hierarchy at ${dir})`;
+  }
   if (listed !== undefined && listed.split(/\s+/).includes(controller)) {
     return `this kernel has no ${file} (the ${controller} controller is enabled in ${dir})`;
   }
