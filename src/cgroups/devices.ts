@@ -29,3 +29,65 @@ export function v1Line(r: NormalRule): string {
   const n = (x: number) => (x < 0 ? '*' : String(x));
   return `${r.type} ${n(r.major)}:${n(r.minor)} ${r.access}`;
 }
+
+/** The exceptions of a default-deny v1 device cgroup: "type major:minor" -> access letters. */
+export type V1Exceptions = Map<string, Set<string>>;
+
+/**
+ * Parses devices.list. Returns undefined for an allow-all list ("a *:* rwm"), which is the only
+ * other state the kernel shows.
+ */
+export function parseDevicesList(text: string): V1Exceptions | undefined {
+  const out: V1Exceptions = new Map();
+  for (const line of text.split('\n')) {
+    const [type, num, access] = line.trim().split(/\s+/);
+    if (!type) continue;
+    if (type === 'a') return undefined;
+    out.set(`${type} ${num}`, new Set(access ?? ''));
+  }
+  return out;
+}
+
+/**
+ * What the kernel's list becomes after "deny all" and then the rules, when the rules start with
+ * a deny-all and use no other `a` rule; undefined otherwise (then only a full reset is exact).
+ * A v1 deny in a default-deny cgroup removes access bits from the exception with the same
+ * type, major and minor only.
+ */
+export function v1Target(rules: NormalRule[]): V1Exceptions | undefined {
+  if (rules.length === 0 || rules[0].type !== 'a' || rules[0].allow) return undefined;
+  const out: V1Exceptions = new Map();
+  for (const r of rules.slice(1)) {
+    if (r.type === 'a') return undefined;
+    const key = v1Line(r).split(' ').slice(0, 2).join(' ');
+    const cur = out.get(key) ?? new Set<string>();
+    for (const c of r.access) {
+      if (r.allow) cur.add(c);
+      else cur.delete(c);
+    }
+    if (cur.size > 0) out.set(key, cur);
+    else out.delete(key);
+  }
+  return out;
+}
+
+/**
+ * The writes that turn `current` into `target` without a moment of "deny all" (which would
+ * break a running container's /dev/null during `update`): allow what is missing, deny what is
+ * extra, per device.
+ */
+export function v1Diff(current: V1Exceptions, target: V1Exceptions): { file: 'devices.allow' | 'devices.deny'; line: string }[] {
+  const out: { file: 'devices.allow' | 'devices.deny'; line: string }[] = [];
+  const letters = (s: Set<string>) => ['r', 'w', 'm'].filter((c) => s.has(c)).join('');
+  for (const [key, want] of target) {
+    const have = current.get(key) ?? new Set<string>();
+    const add = new Set([...want].filter((c) => !have.has(c)));
+    if (add.size) out.push({ file: 'devices.allow', line: `${key} ${letters(add)}` });
+  }
+  for (const [key, have] of current) {
+    const want = target.get(key) ?? new Set<string>();
+    const drop = new Set([...have].filter((c) => !want.has(c)));
+    if (drop.size) out.push({ file: 'devices.deny', line: `${key} ${letters(drop)}` });
+  }
+  return out;
+}

@@ -10,7 +10,7 @@ import { BaseManager } from './base';
 import { readText, readNumber, readKeyed, isCgroupfs, sleep } from './files';
 import { CgroupMount, joinInside } from './mounts';
 import { checkCpuList, checkPageSize, checkNotBelowUsage } from './convert';
-import { normalizeRules, v1Line } from './devices';
+import { normalizeRules, v1Line, parseDevicesList, v1Target, v1Diff } from './devices';
 import type { CgroupHost, CgroupStats, Resources, BlkioEntry, ThrottleDevice } from './types';
 
 const USER_HZ = 100;
@@ -129,9 +129,16 @@ export class V1Manager extends BaseManager {
       const p = `${base}/devices`;
       const d = this.need('devices', p);
       const rules = normalizeRules(r.devices, p);
-      // Start from nothing, then replay the list in order, as the kernel's own list semantics want.
-      this.w.write(d, 'devices.deny', 'a', p, 'devices');
-      rules.forEach((rule, i) => this.w.write(d, rule.allow ? 'devices.allow' : 'devices.deny', v1Line(rule), `${p}/${i}`, 'devices'));
+      const current = parseDevicesList(readText(path.join(d, 'devices.list')) ?? 'a *:* rwm');
+      const target = v1Target(rules);
+      if (current && target) {
+        // Already default-deny (a running container): change only what differs.
+        for (const x of v1Diff(current, target)) this.w.write(d, x.file, x.line, p, 'devices');
+      } else {
+        // Start from nothing, then replay the list in order, as the kernel's own list semantics want.
+        this.w.write(d, 'devices.deny', 'a', p, 'devices');
+        rules.forEach((rule, i) => this.w.write(d, rule.allow ? 'devices.allow' : 'devices.deny', v1Line(rule), `${p}/${i}`, 'devices'));
+      }
     }
   }
 

@@ -21,7 +21,7 @@ export const V1_FILES: Record<string, string[]> = {
   cpuset: ['cpuset.cpus', 'cpuset.mems'],
   pids: ['pids.max', 'pids.current'],
   blkio: ['blkio.weight', 'blkio.leaf_weight', 'blkio.weight_device', 'blkio.leaf_weight_device', 'blkio.throttle.read_bps_device', 'blkio.throttle.write_bps_device', 'blkio.throttle.read_iops_device', 'blkio.throttle.write_iops_device'],
-  devices: ['devices.allow', 'devices.deny'],
+  devices: ['devices.allow', 'devices.deny', 'devices.list'],
   freezer: ['freezer.state'],
   hugetlb: ['hugetlb.2MB.limit_in_bytes', 'hugetlb.2MB.rsvd.limit_in_bytes'],
   net_cls: ['net_cls.classid'],
@@ -110,7 +110,7 @@ export function fakeV1(opts: { hybrid?: boolean } = {}): FakeCgroupfs {
   return make(root, lines.join('\n') + '\n', (cgPath) => {
     const parts = cgPath.split('/').filter(Boolean);
     for (let i = 1; i < parts.length; i++) touch(path.join(root, 'cpuset', ...parts.slice(0, i)), ['cpuset.cpus', 'cpuset.mems'], { 'cpuset.cpus': '0-3\n', 'cpuset.mems': '0\n' });
-    for (const [name, files] of Object.entries(V1_FILES)) touch(path.join(root, name, cgPath), ['cgroup.procs', ...files]);
+    for (const [name, files] of Object.entries(V1_FILES)) touch(path.join(root, name, cgPath), ['cgroup.procs', ...files], { 'devices.list': 'a *:* rwm\n' });
     if (opts.hybrid) touch(path.join(root, 'unified', cgPath), ['cgroup.procs']);
   });
 }

@@ -147,6 +147,30 @@ test('devices: deny all, then the list in order', withFake((f) => {
   throwsMsg(() => f.open().apply({ devices: [{ allow: true, type: 'x' }] }), /^\/linux\/resources\/devices\/0\/type: invalid device type "x"/);
 }));
 
+test('devices on a default-deny cgroup (update of a running container): only the differences, never deny-all', withFake((f) => {
+  const m = f.open();
+  fs.writeFileSync(path.join(f.root, 'devices/ocirt/c1/devices.list'), 'c 1:3 rwm\nc 136:* rw\nb 8:0 r\n');
+  m.update({
+    devices: [
+      { allow: false, access: 'rwm' },
+      { allow: true, type: 'c', major: 1, minor: 3, access: 'rwm' },
+      { allow: true, type: 'c', major: 136, access: 'rwm' },
+      { allow: true, type: 'c', major: 1, minor: 5, access: 'r' },
+      { allow: true, type: 'c', major: 1, minor: 5, access: 'w' },
+      { allow: false, type: 'c', major: 1, minor: 5, access: 'r' },
+    ],
+  });
+  assert.equal(f.log(), [
+    'devices/ocirt/c1/devices.allow=c 136:* m',
+    'devices/ocirt/c1/devices.allow=c 1:5 w',
+    'devices/ocirt/c1/devices.deny=b 8:0 r',
+  ]);
+  f.writes.length = 0;
+  fs.writeFileSync(path.join(f.root, 'devices/ocirt/c1/devices.list'), 'c 1:3 rwm\n');
+  m.update({ devices: [{ allow: false, access: 'rwm' }, { allow: true, type: 'c', major: 1, minor: 3, access: 'rwm' }] });
+  assert.equal(f.log(), [], 'the same list writes nothing');
+}));
+
 test('unified is refused on v1 naming the field', withFake((f) => {
   throwsMsg(() => f.open().apply({ unified: { 'memory.max': '1' } }), /^\/linux\/resources\/unified: requires cgroup v2/);
 }));
