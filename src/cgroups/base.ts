@@ -130,8 +130,13 @@ export abstract class BaseManager implements CgroupManager {
     return () => clearInterval(t);
   }
 
+  /**
+   * `update` changes limits, never the device list: engines send the whole LinuxResources of the
+   * config (whose devices lack the defaults added at create), and runc ignores them too.
+   */
   update(resources: Resources): void {
-    this.apply(resources, '/linux/resources');
+    const { devices: _ignored, ...rest } = resources;
+    this.apply(rest, '/linux/resources');
   }
 
   /**

@@ -5,7 +5,9 @@
  * and allows the access when it returns 1.
  *
  * The spec applies rules in order, a later rule overriding an earlier one, so the program tests
- * them last to first and returns at the first match; no match denies. A rule matches when type,
+ * them last to first and returns at the first match. With no match the access is allowed: that
+ * is a cgroup's default until a rule of type `a` (the usual leading deny-all) replaces it, as on
+ * v1. A rule matches when type,
  * major and minor match (or are wildcards) and the requested access bits are all within the
  * rule's. The program calls no helpers, so its license string does not matter to the verifier.
  */
@@ -85,7 +87,7 @@ export function buildDeviceProgram(rules: DeviceRule[], pointer = '/linux/resour
     // verifier rejects unreachable instructions.
     if (block.length === 2) return out;
   }
-  out.push(ins(ALU64_MOV_K, 0, 0, 0, 0), ins(EXIT, 0, 0, 0, 0));
+  out.push(ins(ALU64_MOV_K, 0, 0, 0, 1), ins(EXIT, 0, 0, 0, 0));
   return out;
 }
 

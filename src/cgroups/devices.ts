@@ -23,6 +23,40 @@ export function normalizeRules(rules: DeviceRule[], pointer: string): NormalRule
   });
 }
 
+/**
+ * The devices every container may use whatever its config says, appended after the config's
+ * rules as runc does (its AllowedDevices): mknod of any node, and the standard character
+ * devices (/dev/null, zero, full, random, urandom, tty, console, ptmx, pts/*, net/tun).
+ */
+export const DEFAULT_ALLOWED_DEVICES: DeviceRule[] = [
+  { allow: true, type: 'c', access: 'm' },
+  { allow: true, type: 'b', access: 'm' },
+  ...[
+    [1, 3],
+    [1, 5],
+    [1, 7],
+    [1, 8],
+    [1, 9],
+    [5, 0],
+    [5, 1],
+    [5, 2],
+    [10, 200],
+  ].map(([major, minor]) => ({ allow: true, type: 'c', major, minor, access: 'rwm' })),
+  { allow: true, type: 'c', major: 136, access: 'rwm' },
+];
+
+/**
+ * The device rules to apply at create: the config's linux.resources.devices in order, then the
+ * default devices, then an allow for each device the config creates (linux.devices), as runc
+ * builds them.
+ */
+export function effectiveDeviceRules(resourceDevices: DeviceRule[] | undefined, linuxDevices: { type: string; major?: number; minor?: number }[] | undefined): DeviceRule[] {
+  const created = (linuxDevices ?? [])
+    .filter((d) => d.type !== 'p' && d.major !== undefined && d.minor !== undefined)
+    .map((d) => ({ allow: true, type: d.type === 'u' ? 'c' : d.type, major: d.major, minor: d.minor, access: 'rwm' }));
+  return [...(resourceDevices ?? []), ...DEFAULT_ALLOWED_DEVICES, ...created];
+}
+
 /** The v1 line: "c 1:3 rwm", with `*` for "all". */
 export function v1Line(r: NormalRule): string {
   if (r.type === 'a') return 'a';

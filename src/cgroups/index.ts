@@ -16,6 +16,7 @@ import type { CgroupHost, CgroupManager, Layout } from './types';
 
 export type { CgroupManager, CgroupStats, Resources, Layout, CgroupHost, FreezerProbe, DeviceRule } from './types';
 export { detect } from './mounts';
+export { effectiveDeviceRules, DEFAULT_ALLOWED_DEVICES } from './devices';
 
 export interface OpenOptions {
   id: string;

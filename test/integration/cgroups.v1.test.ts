@@ -226,8 +226,8 @@ test('v1 device list: /dev/null allowed, /dev/zero denied', async () => {
       p.release();
       await p.exited;
       assert.match(p.out(), /null-ok\nzero-denied/);
-      // An update of a running container changes only the differences.
-      m.update({ devices: [{ allow: false, access: 'rwm' }, { allow: true, type: 'c', major: 1, minor: 3, access: 'rwm' }, { allow: true, type: 'c', major: 1, minor: 5, access: 'r' }] });
+      // Re-applying to a cgroup in use changes only the differences.
+      m.apply({ devices: [{ allow: false, access: 'rwm' }, { allow: true, type: 'c', major: 1, minor: 3, access: 'rwm' }, { allow: true, type: 'c', major: 1, minor: 5, access: 'r' }] });
       assert.equal(fs.readFileSync(path.join(m.dirs.devices, 'devices.list'), 'utf8').trim().split('\n').sort(), ['c 1:3 rwm', 'c 1:5 r']);
       const q = parked('/bin/sh', ['-c', 'read x; head -c1 /dev/zero | wc -c']);
       m.addProcess(q.pid);

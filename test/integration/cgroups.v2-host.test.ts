@@ -36,7 +36,7 @@ test('the device program allows /dev/null and denies /dev/zero and a block devic
   await withCgroup(async (m) => {
     const rules = [{ allow: false, access: 'rwm' }, { allow: true, type: 'c', major: 1, minor: 3, access: 'rwm' }];
     m.apply({ devices: rules });
-    m.update({ devices: rules }); // replacing the program must work too
+    m.apply({ devices: rules }); // replacing the program must work too
     const blk = fs.readdirSync('/dev').find((d) => /^(loop0|[sv]da|nvme0n1)$/.test(d));
     const p = parked('/bin/sh', ['-c', `read x; head -c1 /dev/null && echo null-ok; head -c1 /dev/zero >/dev/null 2>&1 || echo zero-denied; ${blk ? `head -c1 /dev/${blk} >/dev/null 2>&1 || echo blk-denied` : 'echo blk-denied'}`]);
     try {

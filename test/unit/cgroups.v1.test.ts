@@ -147,10 +147,10 @@ test('devices: deny all, then the list in order', withFake((f) => {
   throwsMsg(() => f.open().apply({ devices: [{ allow: true, type: 'x' }] }), /^\/linux\/resources\/devices\/0\/type: invalid device type "x"/);
 }));
 
-test('devices on a default-deny cgroup (update of a running container): only the differences, never deny-all', withFake((f) => {
+test('devices re-applied on a default-deny cgroup: only the differences, never deny-all', withFake((f) => {
   const m = f.open();
   fs.writeFileSync(path.join(f.root, 'devices/ocirt/c1/devices.list'), 'c 1:3 rwm\nc 136:* rw\nb 8:0 r\n');
-  m.update({
+  m.apply({
     devices: [
       { allow: false, access: 'rwm' },
       { allow: true, type: 'c', major: 1, minor: 3, access: 'rwm' },
@@ -167,7 +167,7 @@ test('devices on a default-deny cgroup (update of a running container): only the
   ]);
   f.writes.length = 0;
   fs.writeFileSync(path.join(f.root, 'devices/ocirt/c1/devices.list'), 'c 1:3 rwm\n');
-  m.update({ devices: [{ allow: false, access: 'rwm' }, { allow: true, type: 'c', major: 1, minor: 3, access: 'rwm' }] });
+  m.apply({ devices: [{ allow: false, access: 'rwm' }, { allow: true, type: 'c', major: 1, minor: 3, access: 'rwm' }] });
   assert.equal(f.log(), [], 'the same list writes nothing');
 }));
 

@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { fakeV2, FakeCgroupfs } from '../helpers/cgroupfs';
 import { runDeviceProgram } from '../helpers/cgroup-bpf';
 import { sharesToWeight, blkioWeightToIoWeight } from '../../src/cgroups/convert';
+import { effectiveDeviceRules } from '../../src/cgroups';
 
 function withFake(fn: (f: FakeCgroupfs) => void): () => void {
   return () => {
@@ -186,6 +187,25 @@ test('devices: allow-all first then nothing else is one unconditional verdict', 
   f.open().apply({ devices: [{ allow: true }] });
   assert.is(f.programs[0].length, 8 * 8, 'prologue of 6, then mov and exit');
   assert.is(runDeviceProgram(f.programs[0], 'b', 8, 0, 'rwm'), 1);
+}));
+
+test('devices: without a leading deny-all the cgroup default (allow) remains', withFake((f) => {
+  f.open().apply({ devices: [{ allow: false, type: 'c', major: 1, minor: 5, access: 'rwm' }] });
+  assert.is(runDeviceProgram(f.programs[0], 'c', 1, 5, 'r'), 0);
+  assert.is(runDeviceProgram(f.programs[0], 'b', 8, 0, 'r'), 1);
+}));
+
+test('devices: effective rules add runc\'s defaults and the config\'s devices; update ignores devices', withFake((f) => {
+  const rules = effectiveDeviceRules([{ allow: false, access: 'rwm' }], [{ type: 'b', major: 7, minor: 0 }, { type: 'p' }]);
+  f.open().apply({ devices: rules });
+  const p = f.programs[0];
+  for (const [maj, min] of [[1, 3], [1, 5], [1, 7], [1, 8], [1, 9], [5, 0], [5, 2], [136, 4]]) assert.is(runDeviceProgram(p, 'c', maj, min, 'rw'), 1, `c ${maj}:${min}`);
+  assert.is(runDeviceProgram(p, 'b', 7, 0, 'rwm'), 1, 'the config device');
+  assert.is(runDeviceProgram(p, 'b', 8, 0, 'r'), 0);
+  assert.is(runDeviceProgram(p, 'b', 8, 0, 'm'), 1, 'mknod of any node, as runc allows');
+  f.open().update({ devices: [{ allow: false, access: 'rwm' }], pids: { limit: 3 } });
+  assert.is(f.programs.length, 1);
+  assert.ok(f.log().includes('ocirt/c1/pids.max=3'));
 }));
 
 test('freeze, thaw, kill write their files', withFake((f) => {
