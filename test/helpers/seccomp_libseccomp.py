@@ -1,0 +1,63 @@
+#!/usr/bin/python3
+# Builds OCI LinuxSeccomp profiles with libseccomp (Debian python3-seccomp) the way runc does
+# (rules whose action is the default are dropped, unknown names skipped, native arch always in)
+# and prints each exported BPF program as hex, one per line. Input: a JSON list of profiles on stdin.
+import json, os, sys, tempfile, time, seccomp
+
+def action(name, errno):
+    if name in ('SCMP_ACT_KILL', 'SCMP_ACT_KILL_THREAD'): return seccomp.KILL
+    if name == 'SCMP_ACT_KILL_PROCESS': return seccomp.KILL_PROCESS
+    if name == 'SCMP_ACT_TRAP': return seccomp.TRAP
+    if name == 'SCMP_ACT_ERRNO': return seccomp.ERRNO(errno)
+    if name == 'SCMP_ACT_TRACE': return seccomp.TRACE(errno)
+    if name == 'SCMP_ACT_ALLOW': return seccomp.ALLOW
+    if name == 'SCMP_ACT_LOG': return seccomp.LOG
+    if name == 'SCMP_ACT_NOTIFY': return seccomp.NOTIFY
+    raise ValueError(name)
+
+OPS = {'SCMP_CMP_NE': seccomp.NE, 'SCMP_CMP_LT': seccomp.LT, 'SCMP_CMP_LE': seccomp.LE, 'SCMP_CMP_EQ': seccomp.EQ,
+       'SCMP_CMP_GE': seccomp.GE, 'SCMP_CMP_GT': seccomp.GT, 'SCMP_CMP_MASKED_EQ': seccomp.MASKED_EQ}
+
+def key(name, errno):
+    return (name.replace('SCMP_ACT_KILL_THREAD', 'SCMP_ACT_KILL'), errno if name in ('SCMP_ACT_ERRNO', 'SCMP_ACT_TRACE') else 0)
+
+def build(p):
+    derr = p.get('defaultErrnoRet', 1) if p.get('defaultErrnoRet') is not None else 1
+    f = seccomp.SyscallFilter(defaction=action(p['defaultAction'], derr))
+    for a in p.get('architectures') or []:
+        arch = getattr(seccomp.Arch, a[len('SCMP_ARCH_'):])
+        if arch != seccomp.Arch.NATIVE and not f.exist_arch(arch):
+            f.add_arch(arch)
+    for s in p.get('syscalls') or []:
+        err = s.get('errnoRet') if s.get('errnoRet') is not None else 1
+        if key(s['action'], err) == key(p['defaultAction'], derr):
+            continue
+        act = action(s['action'], err)
+        args = [seccomp.Arg(a['index'], OPS[a['op']], int(a['value']), int(a.get('valueTwo') or 0)) for a in (s.get('args') or [])]
+        for n in s['names']:
+            try:
+                f.add_rule(act, n, *args)
+            except (RuntimeError, ValueError, OSError):
+                pass
+    return f
+
+def export(f):
+    with tempfile.TemporaryFile() as t:
+        f.export_bpf(t)
+        t.seek(0)
+        return t.read()
+
+def main():
+    jobs = json.load(sys.stdin)
+    if os.environ.get('SECCOMP_BENCH'):
+        n = int(os.environ['SECCOMP_BENCH'])
+        for i in range(2): export(build(jobs[0]))
+        t0 = time.perf_counter()
+        for i in range(n): prog = export(build(jobs[0]))
+        dt = (time.perf_counter() - t0) / n
+        print(json.dumps({'ms': dt * 1000, 'instructions': len(prog) // 8}))
+        return
+    for p in jobs:
+        print(export(build(p)).hex())
+
+main()
