@@ -255,7 +255,11 @@ function emitTree(asm: Rev, plan: ArchPlan, defRet: number, base: number): numbe
   const nrs = [...plan.rules.keys()].sort((a, b) => a - b);
   const segs: Seg[] = [];
   const add = (s: Seg) => {
-    const last = segs[segs.length - 1];
+    let last = segs[segs.length - 1];
+    if (last && last.lo === s.lo) {
+      segs.pop();
+      last = segs[segs.length - 1];
+    }
     if (last && last.ret !== undefined && s.ret !== undefined && last.ret === s.ret) return;
     segs.push(s);
   };

@@ -1,0 +1,130 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { OcirtError } from '../../src/errors';
+import { compile, compileCached, disassemble, explain, seccompFeatures } from '../../src/seccomp';
+import type { SeccompProfile, SeccompSyscall } from '../../src/seccomp/profile';
+import { ARCHS, syscallTable } from '../../src/seccomp/arch';
+import { PODMAN_PROFILE, DEFAULT_CAPS, resolveEngineProfile } from '../helpers/seccomp-diff';
+
+const base = (over: Partial<SeccompProfile> = {}): SeccompProfile => ({
+  defaultAction: 'SCMP_ACT_ALLOW',
+  syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO' }],
+  ...over,
+});
+
+function throwsAt(f: () => unknown, pointer: string, text: RegExp): void {
+  try {
+    f();
+  } catch (e) {
+    assert.instance(e, OcirtError);
+    assert.is((e as OcirtError).pointer, pointer);
+    assert.ok((e as Error).message.startsWith(pointer + ': '), (e as Error).message);
+    assert.match((e as Error).message, text);
+    return;
+  }
+  assert.unreachable('no error');
+}
+
+test('bad input points into config.json', () => {
+  throwsAt(() => compile(base({ syscalls: [{ names: ['a'], action: 'SCMP_ACT_ALLOW' }, { names: ['b'], action: 'SCMP_ACT_FOO' }] })), '/linux/seccomp/syscalls/1/action', /unknown seccomp action "SCMP_ACT_FOO"/);
+  throwsAt(() => compile(base({ defaultAction: 'NOPE' })), '/linux/seccomp/defaultAction', /unknown seccomp action "NOPE"/);
+  throwsAt(() => compile(base({ syscalls: [{ names: ['read'], action: 'SCMP_ACT_ERRNO', args: [{ index: 0, value: 1, op: 'SCMP_CMP_XX' }] }] })), '/linux/seccomp/syscalls/0/args/0/op', /unknown seccomp operator "SCMP_CMP_XX"/);
+  throwsAt(() => compile(base({ syscalls: [{ names: ['read'], action: 'SCMP_ACT_ERRNO', args: [{ index: 6, value: 1, op: 'SCMP_CMP_EQ' }] }] })), '/linux/seccomp/syscalls/0/args/0/index', /index 6/);
+  throwsAt(() => compile(base({ architectures: ['SCMP_ARCH_X86_64', 'SCMP_ARCH_VAX'] })), '/linux/seccomp/architectures/1', /unknown seccomp architecture "SCMP_ARCH_VAX"/);
+  throwsAt(() => compile(base({ flags: ['SECCOMP_FILTER_FLAG_BOGUS'] })), '/linux/seccomp/flags/0', /unknown seccomp flag/);
+  throwsAt(() => compile(base({ syscalls: [{ names: ['read'], action: 'SCMP_ACT_ERRNO', errnoRet: -1 }] })), '/linux/seccomp/syscalls/0/errnoRet', /bad errnoRet -1/);
+  throwsAt(() => compile(base({ defaultAction: 'SCMP_ACT_ERRNO', defaultErrnoRet: 1.5 })), '/linux/seccomp/defaultErrnoRet', /bad errnoRet/);
+  throwsAt(() => compile(base(), { pointer: '/x' }).program && compile(base({ defaultAction: 'BAD' }), { pointer: '/x' }), '/x/defaultAction', /BAD/);
+});
+
+test('a program over 4096 instructions is refused with a pointer', () => {
+  const names = [...syscallTable(ARCHS.get('SCMP_ARCH_X86_64')!).byName.keys()].slice(0, 300);
+  const syscalls: SeccompSyscall[] = names.map((n, i) => ({
+    names: [n], action: 'SCMP_ACT_ALLOW',
+    args: [0, 1, 2].map((index) => ({ index, value: BigInt(i + index) << 33n, op: 'SCMP_CMP_GT' })),
+  }));
+  throwsAt(() => compile({ defaultAction: 'SCMP_ACT_ERRNO', syscalls }, { arch: 'x86_64' }), '/linux/seccomp/syscalls', /more than the kernel's limit of 4096/);
+});
+
+test('unknown syscall names are skipped; known-but-tableless arches are skipped', () => {
+  const c = compile(base({ architectures: ['SCMP_ARCH_X86_64', 'SCMP_ARCH_LOONGARCH64'], syscalls: [{ names: ['mkdir', 'no_such_call'], action: 'SCMP_ACT_ERRNO' }] }), { arch: 'x86_64' });
+  assert.ok(c.skipped.includes('SCMP_ARCH_X86_64:no_such_call'));
+  assert.equal(c.archs, ['SCMP_ARCH_X86_64']);
+});
+
+test('flags, NOTIFY adds NEW_LISTENER, features list them', () => {
+  assert.is(compile(base({ flags: ['SECCOMP_FILTER_FLAG_TSYNC', 'SECCOMP_FILTER_FLAG_LOG', 'SECCOMP_FILTER_FLAG_SPEC_ALLOW', 'SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV'] })).flags, 1 | 2 | 4 | 32);
+  const n = compile(base({ syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_NOTIFY' }] }));
+  assert.ok(n.notify);
+  assert.is(n.flags & 8, 8);
+  assert.not.ok(compile(base()).notify);
+  const f = seccompFeatures();
+  assert.ok(f.actions.includes('SCMP_ACT_KILL_PROCESS') && f.operators.includes('SCMP_CMP_MASKED_EQ'));
+  assert.ok(f.archs.includes('SCMP_ARCH_X32') && f.archs.includes('SCMP_ARCH_S390X'));
+  assert.ok(f.supportedFlags.every((x) => f.knownFlags.includes(x)));
+});
+
+test('explain: errno, default, ENOSYS above the profile, x32 and foreign arches', () => {
+  const p: SeccompProfile = {
+    defaultAction: 'SCMP_ACT_ERRNO',
+    architectures: ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X32'],
+    syscalls: [
+      { names: ['read', 'write', 'exit_group'], action: 'SCMP_ACT_ALLOW' },
+      { names: ['mkdir'], action: 'SCMP_ACT_ERRNO', errnoRet: 13 },
+      { names: ['personality'], action: 'SCMP_ACT_ALLOW', args: [{ index: 0, value: 0xffffffff, op: 'SCMP_CMP_EQ' }] },
+    ],
+  };
+  assert.is(explain(p, { arch: 'x86_64', syscall: 'read' }).action, 'SCMP_ACT_ALLOW');
+  assert.equal(explain(p, { arch: 'x86_64', syscall: 'mkdir' }).errno, 13);
+  assert.equal(explain(p, { arch: 'x86_64', syscall: 'getpid' }).errno, 1);
+  // clone3 (435) is above personality (135), the highest named: ENOSYS so libc falls back to clone.
+  assert.equal(explain(p, { arch: 'x86_64', syscall: 'clone3' }).errno, 38);
+  assert.is(explain(p, { arch: 'x86_64', syscall: 'personality', args: [0xffffffffn] }).action, 'SCMP_ACT_ALLOW');
+  assert.equal(explain(p, { arch: 'x86_64', syscall: 'personality', args: [0x1ffffffffn] }).errno, 1);
+  assert.is(explain(p, { arch: 'x32', syscall: 'read' }).action, 'SCMP_ACT_ALLOW');
+  assert.is(explain(p, { arch: 'x32', syscall: 'read' }).nr, 0x40000000);
+  const noX32 = { ...p, architectures: ['SCMP_ARCH_X86_64'] };
+  assert.is(compile(noX32, { arch: 'x86_64' }).archs.length, 1);
+  const r = explain(p, { arch: 'aarch64', syscall: 'read' });
+  assert.is(r.action, 'SCMP_ACT_ALLOW'); // explain builds the program for the asked arch
+  assert.ok(r.path.length > 2 && r.path[0].includes('ld  [arch]'));
+  // ALLOW by default: no ENOSYS guard.
+  assert.is(explain(base(), { arch: 'x86_64', syscall: 'clone3' }).action, 'SCMP_ACT_ALLOW');
+  assert.equal(explain(base(), { arch: 'x86_64', syscall: 'mkdir' }).errno, 1);
+});
+
+test('disassemble names syscalls per arch and labels jump targets', () => {
+  const c = compile(base({ architectures: ['SCMP_ARCH_X86_64', 'SCMP_ARCH_AARCH64'] }), { arch: 'x86_64' });
+  const text = disassemble(c.program);
+  assert.is(text.split('\n').length, c.instructions);
+  assert.match(text, /ld  \[arch\]/);
+  assert.match(text, /\(mkdir\)/); // x86_64 mkdir 83
+  assert.match(text, /\(mkdirat\)/);
+  assert.match(text, /ret ERRNO\(1\)/);
+  assert.match(text, /^L\d+:/m);
+});
+
+test('podman default: decision tree within limits; cache hit returns the same program', () => {
+  const p = resolveEngineProfile(PODMAN_PROFILE, DEFAULT_CAPS, 'SCMP_ARCH_X86_64');
+  const c = compile(p, { arch: 'x86_64' });
+  assert.ok(c.instructions < 1000, `${c.instructions}`);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ocirt-seccomp-'));
+  try {
+    const first = compileCached(p, { arch: 'x86_64', cacheDir: dir });
+    assert.equal(fs.readdirSync(dir).length, 1);
+    const second = compileCached(p, { arch: 'x86_64', cacheDir: dir });
+    assert.ok(second.program.equals(c.program) && first.program.equals(c.program));
+    assert.is(second.flags, c.flags);
+    assert.is(second.instructions, c.instructions);
+    compileCached({ ...p, flags: ['SECCOMP_FILTER_FLAG_LOG'] }, { arch: 'x86_64', cacheDir: dir });
+    assert.equal(fs.readdirSync(dir).length, 2);
+    assert.is(compileCached({ ...p, flags: ['SECCOMP_FILTER_FLAG_LOG'] }, { arch: 'x86_64', cacheDir: dir }).flags, 2);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test.run();
