@@ -2,7 +2,6 @@
  * The seccomp compiler's public face: compile, compileCached, disassemble, explain, and the
  * features the runtime reports. Loading the program is the addon's job.
  */
-import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -21,6 +20,7 @@ const jsonBig = (_k: string, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v
 /** sha256 of the profile, the target arch and the compiler version. */
 export function cacheKey(seccomp: SeccompProfile, opts: CompileOptions = {}): string {
   const arch = opts.arch === undefined ? nativeArch() : archName(opts.arch) ?? opts.arch;
+  const crypto = require('node:crypto') as typeof import('node:crypto');
   return crypto.createHash('sha256').update(`${COMPILER_VERSION}\0${arch}\0${opts.pointer ?? ''}\0`).update(JSON.stringify(seccomp, jsonBig)).digest('hex');
 }
 
