@@ -80,6 +80,7 @@ function archAt(program: Buffer): ((k: number, pc: number) => string | undefined
       merge(i + 1, s && { ...s, nr: x.k === 0 });
       return;
     }
+    if ((x.code & 7) === 6) return;
     if ((x.code & 7) !== 5) { merge(i + 1, s && { ...s, nr: false }); return; }
     if ((x.code & 0xf0) === 0) { merge(i + 1 + x.k, s); return; }
     let t = s, f = s;
