@@ -1,0 +1,145 @@
+/**
+ * Root filesystem op kinds (100..199) and the one table of mount options.
+ *
+ * addon/rootfs_ops.h holds the same kind numbers. The table is also what `features.mountOptions`
+ * reports, through supportedMountOptions(): only options whose effect the child can apply.
+ */
+
+export const RootfsOp = {
+  /** ints: []; strs: [rootfs abs path]. Opens ctx->rootfs_fd (O_PATH|O_DIRECTORY). */
+  OpenRootfs: 100,
+  /** ints: [propagation flags]; strs: []. Applies MS_REC|flags to "/" before any mount. */
+  RootPropagation: 101,
+  /** ints: [flags, clear, propagation, attrSet, attrClr, recursive(0|1)]; strs: [source, dest, type, data]. */
+  Mount: 102,
+  /** ints: [major, minor, mode, uid, gid, type(c|b|p as char code), bindInstead(0|1)]; strs: [path]. */
+  Device: 103,
+  /** strs: [linkTarget, path]. */
+  Symlink: 104,
+  /** strs: [path]. Bind a verified /dev/null over a file, a read-only tmpfs over a directory. */
+  MaskPath: 105,
+  /** strs: [path]. Bind onto itself, then remount read-only keeping the existing flags. */
+  ReadonlyPath: 106,
+  /** ints: [noPivot(0|1)]. pivot_root(".", ".") + umount2(".", MNT_DETACH), or MS_MOVE + chroot. */
+  Pivot: 107,
+  /** Remount "/" read-only, keeping the existing flags. */
+  RootReadonly: 108,
+  /** strs: [hostname]. */
+  Hostname: 109,
+  /** strs: [domainname]. */
+  Domainname: 110,
+  /** strs: [name (dotted or slashed), value]. Written through the verified procfs handle. */
+  Sysctl: 111,
+} as const;
+
+// Kernel constants (include/uapi/linux/mount.h, fs.h).
+export const MS = {
+  RDONLY: 0x1, NOSUID: 0x2, NODEV: 0x4, NOEXEC: 0x8, SYNCHRONOUS: 0x10, REMOUNT: 0x20,
+  MANDLOCK: 0x40, DIRSYNC: 0x80, NOSYMFOLLOW: 0x100, NOATIME: 0x400, NODIRATIME: 0x800,
+  BIND: 0x1000, MOVE: 0x2000, REC: 0x4000, SILENT: 0x8000, UNBINDABLE: 0x20000,
+  PRIVATE: 0x40000, SLAVE: 0x80000, SHARED: 0x100000, RELATIME: 0x200000,
+  I_VERSION: 0x800000, STRICTATIME: 0x1000000, LAZYTIME: 0x2000000,
+} as const;
+
+export const MOUNT_ATTR = {
+  RDONLY: 0x1, NOSUID: 0x2, NODEV: 0x4, NOEXEC: 0x8, _ATIME: 0x70, RELATIME: 0x0,
+  NOATIME: 0x10, STRICTATIME: 0x20, NODIRATIME: 0x80, IDMAP: 0x100000, NOSYMFOLLOW: 0x200000,
+} as const;
+
+type Entry =
+  | { t: 'flag'; set: boolean; flag: number }
+  | { t: 'prop'; flag: number }
+  | { t: 'rattr'; set: boolean; attr: number; /** atime modes replace the whole _ATIME field */ atime?: boolean }
+  | { t: 'unsupported'; why: string };
+
+const flag = (set: boolean, f: number): Entry => ({ t: 'flag', set, flag: f });
+const rattr = (set: boolean, attr: number, atime = false): Entry => ({ t: 'rattr', set, attr, atime });
+
+/** Every mount option of config.md and config-linux.md. */
+export const MOUNT_OPTIONS: Readonly<Record<string, Entry>> = {
+  bind: flag(true, MS.BIND), rbind: flag(true, MS.BIND | MS.REC),
+  ro: flag(true, MS.RDONLY), rw: flag(false, MS.RDONLY),
+  nosuid: flag(true, MS.NOSUID), suid: flag(false, MS.NOSUID),
+  nodev: flag(true, MS.NODEV), dev: flag(false, MS.NODEV),
+  noexec: flag(true, MS.NOEXEC), exec: flag(false, MS.NOEXEC),
+  sync: flag(true, MS.SYNCHRONOUS), async: flag(false, MS.SYNCHRONOUS),
+  dirsync: flag(true, MS.DIRSYNC), remount: flag(true, MS.REMOUNT),
+  mand: flag(true, MS.MANDLOCK), nomand: flag(false, MS.MANDLOCK),
+  atime: flag(false, MS.NOATIME), noatime: flag(true, MS.NOATIME),
+  diratime: flag(false, MS.NODIRATIME), nodiratime: flag(true, MS.NODIRATIME),
+  relatime: flag(true, MS.RELATIME), norelatime: flag(false, MS.RELATIME),
+  strictatime: flag(true, MS.STRICTATIME), nostrictatime: flag(false, MS.STRICTATIME),
+  lazytime: flag(true, MS.LAZYTIME), nolazytime: flag(false, MS.LAZYTIME),
+  silent: flag(true, MS.SILENT), loud: flag(false, MS.SILENT),
+  iversion: flag(true, MS.I_VERSION), noiversion: flag(false, MS.I_VERSION),
+  nosymfollow: flag(true, MS.NOSYMFOLLOW), symfollow: flag(false, MS.NOSYMFOLLOW),
+  private: { t: 'prop', flag: MS.PRIVATE }, rprivate: { t: 'prop', flag: MS.PRIVATE | MS.REC },
+  shared: { t: 'prop', flag: MS.SHARED }, rshared: { t: 'prop', flag: MS.SHARED | MS.REC },
+  slave: { t: 'prop', flag: MS.SLAVE }, rslave: { t: 'prop', flag: MS.SLAVE | MS.REC },
+  unbindable: { t: 'prop', flag: MS.UNBINDABLE }, runbindable: { t: 'prop', flag: MS.UNBINDABLE | MS.REC },
+  rro: rattr(true, MOUNT_ATTR.RDONLY), rrw: rattr(false, MOUNT_ATTR.RDONLY),
+  rnosuid: rattr(true, MOUNT_ATTR.NOSUID), rsuid: rattr(false, MOUNT_ATTR.NOSUID),
+  rnodev: rattr(true, MOUNT_ATTR.NODEV), rdev: rattr(false, MOUNT_ATTR.NODEV),
+  rnoexec: rattr(true, MOUNT_ATTR.NOEXEC), rexec: rattr(false, MOUNT_ATTR.NOEXEC),
+  rnodiratime: rattr(true, MOUNT_ATTR.NODIRATIME), rdiratime: rattr(false, MOUNT_ATTR.NODIRATIME),
+  rnoatime: rattr(true, MOUNT_ATTR.NOATIME, true), ratime: rattr(false, MOUNT_ATTR.NOATIME, true),
+  rrelatime: rattr(true, MOUNT_ATTR.RELATIME, true), rnorelatime: rattr(false, MOUNT_ATTR.RELATIME, true),
+  rstrictatime: rattr(true, MOUNT_ATTR.STRICTATIME, true), rnostrictatime: rattr(false, MOUNT_ATTR.STRICTATIME, true),
+  rnosymfollow: rattr(true, MOUNT_ATTR.NOSYMFOLLOW), rsymfollow: rattr(false, MOUNT_ATTR.NOSYMFOLLOW),
+  idmap: { t: 'unsupported', why: 'idmapped mounts are not supported yet' },
+  ridmap: { t: 'unsupported', why: 'idmapped mounts are not supported yet' },
+  tmpcopyup: { t: 'unsupported', why: 'tmpcopyup is not supported yet' },
+};
+
+export interface ParsedMountOptions {
+  /** MS_* flags to set on the mount(2) call. */
+  flags: number;
+  /** MS_* flags an option explicitly cleared (rw, suid, ...), kept for remounts. */
+  clear: number;
+  /** Propagation flags, applied by a separate mount(2) after the mount itself. */
+  propagation: number[];
+  /** mount_setattr(AT_RECURSIVE) attr_set / attr_clr. */
+  attrSet: number;
+  attrClr: number;
+  /** Options the kernel does not know as flags: passed as the data string (tmpfs size=, mode=). */
+  data: string;
+  /** Options in the table that the runtime cannot apply yet, with the reason. */
+  unsupported: Array<{ option: string; why: string }>;
+}
+
+/** Parses a mount's options left to right; a later option overrides an earlier one. */
+export function parseMountOptions(options: readonly string[] | undefined): ParsedMountOptions {
+  const out: ParsedMountOptions = { flags: 0, clear: 0, propagation: [], attrSet: 0, attrClr: 0, data: '', unsupported: [] };
+  const data: string[] = [];
+  for (const option of options ?? []) {
+    const e = Object.prototype.hasOwnProperty.call(MOUNT_OPTIONS, option) ? MOUNT_OPTIONS[option] : undefined;
+    if (!e) { data.push(option); continue; }
+    switch (e.t) {
+      case 'flag':
+        if (e.set) { out.flags |= e.flag; out.clear &= ~e.flag; } else { out.flags &= ~e.flag; out.clear |= e.flag; }
+        break;
+      case 'prop':
+        out.propagation.push(e.flag);
+        break;
+      case 'rattr':
+        // The atime modes are one field: any of them resets the field, and only a "set" picks a mode.
+        if (e.atime) {
+          out.attrClr |= MOUNT_ATTR._ATIME;
+          out.attrSet &= ~MOUNT_ATTR._ATIME;
+          if (e.set) out.attrSet |= e.attr;
+        } else if (e.set) { out.attrSet |= e.attr; out.attrClr &= ~e.attr; }
+        else { out.attrClr |= e.attr; out.attrSet &= ~e.attr; }
+        break;
+      case 'unsupported':
+        out.unsupported.push({ option, why: e.why });
+        break;
+    }
+  }
+  out.data = data.join(',');
+  return out;
+}
+
+/** The options the table knows how to apply (idmap and tmpcopyup excluded). */
+export function tableMountOptions(): string[] {
+  return Object.keys(MOUNT_OPTIONS).filter((k) => MOUNT_OPTIONS[k].t !== 'unsupported').sort();
+}

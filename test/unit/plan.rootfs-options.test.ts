@@ -1,0 +1,44 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { MS, MOUNT_ATTR, parseMountOptions, tableMountOptions, RootfsOp } from '../../src/plan/mount-ops';
+
+test('flags set and cleared, later options win', () => {
+  const p = parseMountOptions(['nosuid', 'ro', 'nodev', 'rw', 'bind']);
+  assert.is(p.flags, MS.NOSUID | MS.NODEV | MS.BIND);
+  assert.is(p.clear, MS.RDONLY);
+  assert.is(p.data, '');
+});
+
+test('unknown options become the data string', () => {
+  const p = parseMountOptions(['nosuid', 'size=65536k', 'mode=755']);
+  assert.is(p.flags, MS.NOSUID);
+  assert.is(p.data, 'size=65536k,mode=755');
+});
+
+test('propagation kept in order, separate from flags', () => {
+  const p = parseMountOptions(['rbind', 'rslave', 'private']);
+  assert.is(p.flags, MS.BIND | MS.REC);
+  assert.equal(p.propagation, [MS.SLAVE | MS.REC, MS.PRIVATE]);
+});
+
+test('recursive attributes map to mount_setattr, atime is one field', () => {
+  const p = parseMountOptions(['rro', 'rnosuid', 'rexec', 'rnoatime', 'rstrictatime']);
+  assert.is(p.attrSet, MOUNT_ATTR.RDONLY | MOUNT_ATTR.NOSUID | MOUNT_ATTR.STRICTATIME);
+  assert.is(p.attrClr, MOUNT_ATTR.NOEXEC | MOUNT_ATTR._ATIME);
+  assert.is(p.flags, 0);
+});
+
+test('idmap and tmpcopyup reported as unsupported, not listed in features', () => {
+  const p = parseMountOptions(['idmap', 'tmpcopyup']);
+  assert.equal(p.unsupported.map((u) => u.option), ['idmap', 'tmpcopyup']);
+  assert.match(p.unsupported[0].why, /idmapped mounts are not supported yet/);
+  const s = tableMountOptions();
+  assert.ok(s.includes('rro') && s.includes('rbind') && s.includes('runbindable'));
+  assert.not.ok(s.includes('idmap') || s.includes('tmpcopyup'));
+});
+
+test('op kinds lie in 100..199', () => {
+  for (const k of Object.values(RootfsOp)) assert.ok(k >= 100 && k <= 199);
+});
+
+test.run();
