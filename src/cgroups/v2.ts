@@ -94,14 +94,15 @@ export class V2Manager extends BaseManager {
       const c = r.cpu;
       const p = `${base}/cpu`;
       if (c.shares !== undefined && c.shares !== 0) w('cpu.weight', sharesToWeight(c.shares), `${p}/shares`, 'cpu');
-      if (c.quota !== undefined || (c.period !== undefined && c.period !== 0)) {
-        let quota = c.quota;
+      // As in runc, a quota of 0 means "not given"; -1 means no limit.
+      if ((c.quota !== undefined && c.quota !== 0) || (c.period !== undefined && c.period !== 0)) {
+        let quota = c.quota === 0 ? undefined : c.quota;
         let period = c.period;
         const cur = (readText(path.join(d, 'cpu.max')) ?? '').trim().split(/\s+/);
         if (quota === undefined) quota = cur[0] === 'max' || cur[0] === undefined ? -1 : Number(cur[0]);
         if (period === undefined || period === 0) period = cur[1] ? Number(cur[1]) : undefined;
         const q = quota > 0 ? String(quota) : 'max';
-        w('cpu.max', period ? `${q} ${period}` : q, `${p}/${c.quota !== undefined ? 'quota' : 'period'}`, 'cpu');
+        w('cpu.max', period ? `${q} ${period}` : q, `${p}/${c.quota ? 'quota' : 'period'}`, 'cpu');
       }
       if (c.burst !== undefined) {
         if (c.quota !== undefined && c.quota > 0 && c.burst > c.quota) throw new OcirtError(`${p}/burst: ${c.burst} is larger than the quota ${c.quota}`, { pointer: `${p}/burst` });

@@ -93,7 +93,8 @@ test('cpu: quota -1 is max; a period alone keeps the current quota', withFake((f
   f.open().apply({ cpu: { quota: -1 } });
   fs.writeFileSync(path.join(f.root, 'ocirt/c1/cpu.max'), '20000 100000\n');
   f.open().update({ cpu: { period: 50000 } });
-  assert.equal(f.log(), ['ocirt/c1/cpu.max=max 100000', 'ocirt/c1/cpu.max=20000 50000']);
+  f.open().update({ cpu: { quota: 0, shares: 2 } });
+  assert.equal(f.log(), ['ocirt/c1/cpu.max=max 100000', 'ocirt/c1/cpu.max=20000 50000', 'ocirt/c1/cpu.weight=1']);
 }));
 
 test('cpu: invalid cpuset, unavailable cpu, realtime are errors naming the field', withFake((f) => {
