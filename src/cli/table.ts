@@ -118,11 +118,11 @@ export const COMMANDS: Record<string, CommandSpec> = {
       apparmor: { type: 'string', describe: 'AppArmor profile' },
     },
   },
-  ps: { args: '<id> [psargs..]', describe: 'list the processes of a container', pending: 'issue 4 (cgroups)', flags: { format } },
+  ps: { args: '<id> [psargs..]', describe: 'list the processes of a container', flags: { format } },
   events: {
     args: '<id>',
     describe: 'print stats and OOM events of a container',
-    pending: 'issue 4 (cgroups)',
+   
     flags: {
       stats: { type: 'boolean', default: false, describe: 'print stats once and exit' },
       interval: { type: 'string', default: '5s', describe: 'stats interval' },
@@ -131,7 +131,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
   update: {
     args: '<id>',
     describe: 'change the resources of a container',
-    pending: 'issue 4 (cgroups)',
+   
     flags: {
       resources: { type: 'string', alias: 'r', describe: 'LinuxResources JSON file, or - for stdin' },
       memory: { type: 'string', describe: 'memory limit' },
@@ -148,8 +148,8 @@ export const COMMANDS: Record<string, CommandSpec> = {
       'blkio-weight': { type: 'number', describe: 'block IO weight' },
     },
   },
-  pause: { args: '<id>', describe: 'freeze every process of a container', pending: 'issue 4 (cgroups)', flags: {} },
-  resume: { args: '<id>', describe: 'thaw a paused container', pending: 'issue 4 (cgroups)', flags: {} },
+  pause: { args: '<id>', describe: 'freeze every process of a container', flags: {} },
+  resume: { args: '<id>', describe: 'thaw a paused container', flags: {} },
   checkpoint: {
     args: '<id>',
     describe: 'checkpoint a container with CRIU',

@@ -1,0 +1,60 @@
+/**
+ * The commands that act on a container through its cgroup: pause, resume, ps, events, update,
+ * each a few lines over the driver interface.
+ */
+import { OcirtError } from '../errors';
+import { lockDir } from '../state/lock';
+import { Container, loadContainer, wrongState } from './container';
+import { cgroupOf } from './cgroup';
+import type { CgroupManager } from '../cgroups';
+
+function live(root: string, id: string, action: string, allowed: string[]): { c: Container; cg: CgroupManager } {
+  const c = loadContainer(root, id);
+  if (!c.record || !allowed.includes(c.status)) throw wrongState(c, action);
+  if (!c.record.cgroup) throw new OcirtError(`container "${id}" has no cgroup`);
+  return { c, cg: cgroupOf(c.record) };
+}
+
+export function pause(root: string, id: string): void {
+  const { c, cg } = live(root, id, 'pause', ['running', 'created']);
+  const lock = lockDir(c.dir);
+  try {
+    cg.freeze();
+  } finally {
+    lock?.release();
+  }
+}
+
+export function resume(root: string, id: string): void {
+  const c0 = loadContainer(root, id);
+  if (c0.status !== 'paused') throw new OcirtError(`cannot resume container "${id}": container not paused`);
+  const { c, cg } = live(root, id, 'resume', ['paused']);
+  const lock = lockDir(c.dir);
+  try {
+    cg.thaw();
+  } finally {
+    lock?.release();
+  }
+}
+
+export function pids(root: string, id: string): number[] {
+  return live(root, id, 'list processes of', ['created', 'running', 'paused']).cg.pids();
+}
+
+export function stats(root: string, id: string): unknown {
+  return { type: 'stats', id, data: live(root, id, 'get stats of', ['created', 'running', 'paused']).cg.stats() };
+}
+
+export function update(root: string, id: string, resources: Record<string, unknown>): void {
+  const { c, cg } = live(root, id, 'update', ['created', 'running', 'paused']);
+  const lock = lockDir(c.dir);
+  try {
+    cg.update(resources);
+  } finally {
+    lock?.release();
+  }
+}
+
+export function cgroupFor(root: string, id: string): CgroupManager {
+  return live(root, id, 'watch', ['created', 'running', 'paused']).cg;
+}
