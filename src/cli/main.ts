@@ -4,7 +4,7 @@
  * Command modules are required lazily, so each command loads only what it uses.
  */
 import { fastParse } from './fast-parse';
-import { COMMANDS, Invocation } from './table';
+import { COMMANDS, GLOBAL_FLAGS, Invocation } from './table';
 import { configureLog, error, debug } from '../log';
 import { isOcirtError } from '../errors';
 
@@ -28,10 +28,14 @@ export interface CommandModule {
   run(inv: Invocation): number | Promise<number>;
 }
 
+/** `--version` among the global flags (before the command), skipping the values they take. */
 function wantsVersion(argv: string[]): boolean {
-  for (const a of argv) {
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
     if (a === '--version' || a === '-v') return true;
     if (!a.startsWith('-')) return false;
+    const name = a.replace(/^--?/, '');
+    if (!name.includes('=') && GLOBAL_FLAGS[name] && GLOBAL_FLAGS[name].type !== 'boolean') i++;
   }
   return false;
 }
