@@ -20,6 +20,13 @@ Napi::Value Flock(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), rc < 0 ? errno : 0);
 }
 
+// funlock(fd) -> 0 or errno. Closing is not enough: the init holds a copy of the fd until its
+// execve, and flock locks belong to the open file description that the copies share.
+Napi::Value Funlock(const Napi::CallbackInfo& info) {
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  return Napi::Number::New(info.Env(), flock(fd, LOCK_UN) < 0 ? errno : 0);
+}
+
 // mkfifo(path, mode) -> 0 or errno.
 Napi::Value Mkfifo(const Napi::CallbackInfo& info) {
   std::string path = info[0].As<Napi::String>().Utf8Value();
@@ -68,6 +75,7 @@ Napi::Value SetChildSubreaper(const Napi::CallbackInfo& info) {
 
 ocirt::Export e4("setChildSubreaper", SetChildSubreaper);
 ocirt::Export e1("flock", Flock);
+ocirt::Export e5("funlock", Funlock);
 ocirt::Export e2("mkfifo", Mkfifo);
 ocirt::Export e3("waitPidAsync", WaitPidAsync);
 

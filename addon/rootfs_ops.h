@@ -20,4 +20,21 @@ enum RootfsOpKind : uint16_t {
   kOpSysctl = 111,
 };
 
+// Bits of a Mount op's ints[4] (MountBits in mount-ops.ts).
+enum MountBits : uint32_t {
+  kMountBind = 0x1,
+  kMountNoSymlinks = 0x2,
+  kMountDeferRo = 0x4,
+  kMountFallback = 0x8,
+  kMountTmpfsInheritMode = 0x10,
+  kMountMayTargetProc = 0x20,
+};
+
+// ints[0] of a Pivot op (PivotMode in mount-ops.ts).
+enum PivotMode : uint32_t {
+  kPivotRoot = 0,
+  kPivotMoveChroot = 1,
+  kPivotChrootOnly = 2,
+};
+
 }  // namespace ocirt

@@ -6,31 +6,75 @@
  */
 
 export const RootfsOp = {
-  /** ints: []; strs: [rootfs abs path]. Opens ctx->rootfs_fd (O_PATH|O_DIRECTORY). */
+  /** strs: [rootfs abs path]. Opens ctx->rootfs_fd (O_PATH|O_DIRECTORY). */
   OpenRootfs: 100,
-  /** ints: [propagation flags]; strs: []. Applies MS_REC|flags to "/" before any mount. */
+  /**
+   * ints: [flags for "/" (MS_REC|MS_SLAVE...), flag for the rootfs's parent mount (MS_SLAVE or
+   * MS_PRIVATE)]; strs: [rootfs abs path]. mount("", "/", flags); makes the mount holding the
+   * rootfs not shared; binds the rootfs onto itself (rbind) and makes ctx->rootfs_fd that mount.
+   */
   RootPropagation: 101,
-  /** ints: [flags, clear, propagation, attrSet, attrClr, recursive(0|1)]; strs: [source, dest, type, data]. */
+  /**
+   * ints: [flags, clear, attrSet, attrClr, bits (MountBits), propagation...];
+   * strs: [source, dest, type, data, fallbackSource].
+   * flags/clear: MS_* set and explicitly cleared by the options (a bind applies them to the new
+   * mount with mount_setattr, keeping what it does not name). attrSet/attrClr: recursive
+   * attributes (rro, rnosuid, ...) through mount_setattr(AT_RECURSIVE). propagation: MS_SHARED,
+   * MS_SLAVE|MS_REC, ... applied in order after the mount. dest is resolved inside the rootfs
+   * (openat2 RESOLVE_IN_ROOT); missing directories (or an empty file for a bind of a file) are
+   * created. fallbackSource: host path bound (rbind) instead when the mount fails with EPERM or
+   * EBUSY and bits has Fallback (sysfs without a new netns, cgroup2 without a cgroupns).
+   */
   Mount: 102,
-  /** ints: [major, minor, mode, uid, gid, type(c|b|p as char code), bindInstead(0|1)]; strs: [path]. */
+  /**
+   * ints: [major, minor, mode (permission bits), uid, gid, type (char code c|b|p), bindInstead];
+   * strs: [path in the container, host path to bind when binding]. mknod (umask 0), verified
+   * by fstat, chowned; EEXIST is fine; EPERM or bindInstead binds the host's node instead.
+   */
   Device: 103,
-  /** strs: [linkTarget, path]. */
+  /** ints: [mode: 0 keep an existing entry, 1 replace it, 2 only if strs[0] exists on the host]; strs: [linkTarget, path]. */
   Symlink: 104,
-  /** strs: [path]. Bind a verified /dev/null over a file, a read-only tmpfs over a directory. */
+  /** strs: [path]. Bind a verified /dev/null over a file, a read-only tmpfs over a directory; a missing path is skipped. */
   MaskPath: 105,
-  /** strs: [path]. Bind onto itself, then remount read-only keeping the existing flags. */
+  /**
+   * ints: [mode]; strs: [path]. mode 0 (readonlyPaths): bind onto itself recursively and make
+   * it read-only recursively, keeping the other flags; a missing path is skipped. mode 1: make
+   * the existing mount at path read-only (a /dev or tmpfs mount whose "ro" was deferred).
+   */
   ReadonlyPath: 106,
-  /** ints: [noPivot(0|1)]. pivot_root(".", ".") + umount2(".", MNT_DETACH), or MS_MOVE + chroot. */
+  /**
+   * ints: [mode (PivotMode), propagation for "/" after the pivot (0: none)]; strs: [rootfs abs path].
+   * pivot_root(".", ".") + umount2(".", MNT_DETACH); or MS_MOVE + chroot; or chroot alone.
+   */
   Pivot: 107,
-  /** Remount "/" read-only, keeping the existing flags. */
+  /** Remount "/" read-only, keeping the existing flags (mount_setattr). */
   RootReadonly: 108,
   /** strs: [hostname]. */
   Hostname: 109,
   /** strs: [domainname]. */
   Domainname: 110,
-  /** strs: [name (dotted or slashed), value]. Written through the verified procfs handle. */
+  /** strs: [path below procfs ("sys/net/ipv4/ip_forward"), value]. Written through the verified procfs handle. */
   Sysctl: 111,
 } as const;
+
+/** Bits of a Mount op's ints[4]. */
+export const MountBits = {
+  /** A bind mount: source is a host path, cloned with open_tree (MS_REC in flags: recursive). */
+  Bind: 0x1,
+  /** Refuse any symlink on the way to dest (proc and sysfs mounts). */
+  NoSymlinks: 0x2,
+  /** Mount without MS_RDONLY now; a ReadonlyPath op (mode 1) makes it read-only after the pivot. */
+  DeferRo: 0x4,
+  /** On EPERM/EBUSY, rbind fallbackSource instead, with the flags applied recursively. */
+  Fallback: 0x8,
+  /** tmpfs: prepend mode=<mode of the existing target dir> to the data, as runc does. */
+  TmpfsInheritMode: 0x10,
+  /** The target may lie on procfs (a proc mount on /proc, a bind of procfs, lxcfs files). */
+  MayTargetProc: 0x20,
+} as const;
+
+/** ints[0] of a Pivot op. */
+export const PivotMode = { PivotRoot: 0, MoveChroot: 1, ChrootOnly: 2 } as const;
 
 // Kernel constants (include/uapi/linux/mount.h, fs.h).
 export const MS = {

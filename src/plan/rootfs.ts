@@ -1,11 +1,344 @@
 /**
- * Root filesystem part of the Plan.
+ * Root filesystem part of the Plan: config -> ordered PlanOps for addon/rootfs.cc (pure, no I/O,
+ * except hostCgroupMounts(), which reads the host's cgroup layout for the caller to pass in).
  *
- * NOT FINISHED: buildRootfsOps and the child's addon/rootfs*.cc (RunRootfsOp) are not written
- * yet. The option table lives in ./mount-ops.ts. Until the child applies mounts,
- * `features.mountOptions` must list nothing, so this returns an empty list; switch it to
- * tableMountOptions() once RunRootfsOp lands and has integration tests.
+ * Order (runc's): open the rootfs; make "/" rslave (or linux.rootfsPropagation) and bind the
+ * rootfs onto itself; every config mount in order; when /dev is not a bind mount: device nodes,
+ * /dev/ptmx -> pts/ptmx, the /dev symlinks; [createContainer hooks: inserted by plan/build.ts];
+ * pivot; deferred read-only remounts (/dev, tmpfs); root.readonly; hostname; domainname;
+ * sysctl; readonlyPaths; maskedPaths. sysctl comes before readonlyPaths because the defaults
+ * make /proc/sys read-only.
+ */
+import * as path from 'node:path';
+import { OcirtError } from '../errors';
+import type { PlanOp } from './op';
+import { MS, MountBits, PivotMode, RootfsOp, parseMountOptions, tableMountOptions } from './mount-ops';
+
+/** The host's cgroup layout as the container's cgroup mounts need it (see hostCgroupMounts). */
+export interface CgroupMountHost {
+  layout: 'unified' | 'hybrid' | 'legacy';
+  /** v1 hierarchies (legacy and hybrid): the host mount point and its controllers (cpu, name=systemd). */
+  v1: Array<{ mountPoint: string; controllers: string[]; /** the container's directory in it */ dir?: string }>;
+  /** The container's cgroup2 directory (unified), bound instead of a cgroup2 mount when that mount is refused. */
+  v2Dir?: string;
+}
+
+export interface RootfsOptions {
+  bundle: string;
+  noPivot: boolean;
+  /** Needed only when config.json has a `cgroup` mount; hostCgroupMounts() gives it. */
+  cgroup?: CgroupMountHost;
+}
+
+/** runc's default device nodes (its AllowedDevices that have a path). */
+export const DEFAULT_DEVICES: ReadonlyArray<{ path: string; type: 'c'; major: number; minor: number }> = [
+  { path: '/dev/null', type: 'c', major: 1, minor: 3 },
+  { path: '/dev/zero', type: 'c', major: 1, minor: 5 },
+  { path: '/dev/full', type: 'c', major: 1, minor: 7 },
+  { path: '/dev/tty', type: 'c', major: 5, minor: 0 },
+  { path: '/dev/urandom', type: 'c', major: 1, minor: 9 },
+  { path: '/dev/random', type: 'c', major: 1, minor: 8 },
+];
+
+const PROPAGATION: Record<string, number> = {
+  private: MS.PRIVATE, rprivate: MS.PRIVATE | MS.REC,
+  slave: MS.SLAVE, rslave: MS.SLAVE | MS.REC,
+  shared: MS.SHARED, rshared: MS.SHARED | MS.REC,
+  unbindable: MS.UNBINDABLE, runbindable: MS.UNBINDABLE | MS.REC,
+};
+
+/** The few /proc entries that may be mount targets besides /proc itself (lxcfs), as in runc. */
+const PROC_TARGETS = new Set([
+  '/proc/cpuinfo', '/proc/diskstats', '/proc/meminfo', '/proc/stat', '/proc/swaps', '/proc/uptime',
+  '/proc/loadavg', '/proc/slabinfo', '/proc/sys/kernel/ns_last_pid', '/proc/sys/crypto/fips_enabled',
+]);
+
+const DEFAULT_CGROUP_FLAGS = MS.NOSUID | MS.NOEXEC | MS.NODEV;
+
+/** "/a//b/../c/" -> "/a/c" (lexical; for comparisons and messages, never for resolving). */
+export function cleanPath(p: string): string {
+  return path.posix.normalize('/' + p).replace(/(.)\/+$/, '$1');
+}
+
+function escapePointer(key: string): string {
+  return key.replace(/~/g, '~0').replace(/\//g, '~1');
+}
+
+function isBind(m: any): boolean {
+  const opts: string[] = m.options ?? [];
+  return m.type === 'bind' || opts.includes('bind') || opts.includes('rbind');
+}
+
+function nsOf(config: any, type: string): { type: string; path?: string } | undefined {
+  return (config.linux?.namespaces ?? []).find((n: any) => n.type === type);
+}
+
+/** Maps sysctl's dotted (or slashed) name to its path below procfs, as runc does. */
+export function sysctlPath(key: string, pointer: string): string {
+  const first = key.search(/[./]/);
+  let p = key;
+  if (first >= 0 && key[first] === '.') p = key.replace(/[./]/g, (c) => (c === '.' ? '/' : '.'));
+  const segs = p.split('/');
+  if (segs.some((s) => s === '' || s === '.' || s === '..')) {
+    throw new OcirtError(`${pointer}: invalid sysctl name ${JSON.stringify(key)}`, { pointer });
+  }
+  return 'sys/' + p;
+}
+
+function op(kind: number, ints: number[], strs: string[], pointer: string, what: string): PlanOp {
+  return { kind, ints, strs, pointer, what };
+}
+
+function fail(pointer: string, message: string): never {
+  throw new OcirtError(`${pointer}: ${message}`, { pointer });
+}
+
+export function buildRootfsOps(config: any, opts: RootfsOptions): PlanOp[] {
+  const ops: PlanOp[] = [];
+  const deferred: PlanOp[] = [];
+  const rootPath: string = config.root?.path ?? 'rootfs';
+  const rootfs = path.resolve(opts.bundle, rootPath);
+  const mounts: any[] = config.mounts ?? [];
+  const linux = config.linux ?? {};
+  const mntNs = !!nsOf(config, 'mount');
+  const userNs = !!nsOf(config, 'user');
+  const netNs = nsOf(config, 'network');
+  const newNetNs = !!netNs && !netNs.path;
+  const cgroupNs = !!nsOf(config, 'cgroup');
+
+  ops.push(op(RootfsOp.OpenRootfs, [], [rootfs], '/root/path', `open the rootfs ${rootfs}`));
+
+  if (!mntNs) {
+    // Without a mount namespace every mount would land in the caller's namespace.
+    if (mounts.length) fail('/mounts', 'mounts need a mount namespace (add {"type": "mount"} to /linux/namespaces)');
+    if (linux.maskedPaths?.length) fail('/linux/maskedPaths', 'masked paths need a mount namespace');
+    if (linux.readonlyPaths?.length) fail('/linux/readonlyPaths', 'read-only paths need a mount namespace');
+    if (config.root?.readonly) fail('/root/readonly', 'a read-only root needs a mount namespace');
+    if (linux.rootfsPropagation) fail('/linux/rootfsPropagation', 'rootfsPropagation needs a mount namespace');
+  }
+
+  let rootProp = MS.SLAVE | MS.REC;
+  if (linux.rootfsPropagation) {
+    const p = PROPAGATION[linux.rootfsPropagation];
+    if (p === undefined) fail('/linux/rootfsPropagation', `unknown propagation ${JSON.stringify(linux.rootfsPropagation)}`);
+    if (opts.noPivot && p & MS.PRIVATE) fail('/linux/rootfsPropagation', `${linux.rootfsPropagation} is not safe without pivot_root (--no-pivot)`);
+    rootProp = p;
+  }
+  if (mntNs) {
+    const parent = rootProp & MS.SLAVE ? MS.SLAVE : MS.PRIVATE;
+    ops.push(
+      op(RootfsOp.RootPropagation, [rootProp, parent], [rootfs], linux.rootfsPropagation ? '/linux/rootfsPropagation' : '',
+        `make / ${linux.rootfsPropagation ?? 'rslave'} and bind the rootfs onto itself`),
+    );
+  }
+
+  mounts.forEach((m, i) => mountOps(m, `/mounts/${i}`, { bundle: opts.bundle, userNs, newNetNs, cgroupNs, cgroup: opts.cgroup }, ops, deferred));
+
+  const setupDev = mntNs && !mounts.some((m) => isBind(m) && cleanPath(m.destination ?? '') === '/dev');
+  if (setupDev) {
+    const configDevices: any[] = linux.devices ?? [];
+    const devices: Array<{ d: any; pointer: string }> = [
+      ...DEFAULT_DEVICES.filter((d) => !configDevices.some((c) => cleanPath(c.path) === d.path)).map((d) => ({ d, pointer: '' })),
+      ...configDevices.map((d, i) => ({ d, pointer: `/linux/devices/${i}` })),
+    ];
+    for (const { d, pointer } of devices) {
+      const p = cleanPath(d.path);
+      if (p === '/dev/ptmx') continue; // the pts/ptmx symlink below
+      const type = d.type === 'u' ? 'c' : d.type;
+      if (type !== 'c' && type !== 'b' && type !== 'p') fail(`${pointer}/type`, `invalid device type ${JSON.stringify(d.type)}`);
+      const mode = d.fileMode === undefined ? 0o666 : d.fileMode & 0o7777;
+      ops.push(
+        op(RootfsOp.Device, [d.major ?? 0, d.minor ?? 0, mode, d.uid ?? 0, d.gid ?? 0, type.charCodeAt(0), userNs ? 1 : 0], [p, p], pointer,
+          `create device ${p}`),
+      );
+    }
+    ops.push(op(RootfsOp.Symlink, [1], ['pts/ptmx', '/dev/ptmx'], '', 'create symlink /dev/ptmx -> pts/ptmx'));
+    const links: Array<[string, string, number]> = [
+      ['/proc/self/fd', '/dev/fd', 0],
+      ['/proc/self/fd/0', '/dev/stdin', 0],
+      ['/proc/self/fd/1', '/dev/stdout', 0],
+      ['/proc/self/fd/2', '/dev/stderr', 0],
+    ];
+    // runc links /dev/core only when the kernel has /proc/kcore; the child checks the host's.
+    if (mounts.some((m) => m.type === 'proc' && cleanPath(m.destination ?? '') === '/proc')) links.push(['/proc/kcore', '/dev/core', 2]);
+    for (const [target, p, mode] of links) ops.push(op(RootfsOp.Symlink, [mode], [target, p], '', `create symlink ${p} -> ${target}`));
+  }
+
+  const postProp = rootProp & (MS.PRIVATE | MS.SLAVE) ? 0 : rootProp;
+  const mode = !mntNs ? PivotMode.ChrootOnly : opts.noPivot ? PivotMode.MoveChroot : PivotMode.PivotRoot;
+  const pivotWhat = mode === PivotMode.PivotRoot ? `pivot_root into ${rootfs}` : mode === PivotMode.MoveChroot ? `move ${rootfs} onto / and chroot (--no-pivot)` : `chroot into ${rootfs}`;
+  ops.push(op(RootfsOp.Pivot, [mode, postProp], [rootfs], mode === PivotMode.MoveChroot ? '' : '/root/path', pivotWhat));
+
+  ops.push(...deferred);
+  if (config.root?.readonly) ops.push(op(RootfsOp.RootReadonly, [], [], '/root/readonly', 'make / read-only'));
+
+  if (config.hostname !== undefined && config.hostname !== '') {
+    if (!nsOf(config, 'uts')) fail('/hostname', 'setting the hostname needs a UTS namespace');
+    ops.push(op(RootfsOp.Hostname, [], [config.hostname], '/hostname', `set the hostname to ${config.hostname}`));
+  }
+  if (config.domainname !== undefined && config.domainname !== '') {
+    if (!nsOf(config, 'uts')) fail('/domainname', 'setting the domainname needs a UTS namespace');
+    ops.push(op(RootfsOp.Domainname, [], [config.domainname], '/domainname', `set the domainname to ${config.domainname}`));
+  }
+  for (const [key, value] of Object.entries<string>(linux.sysctl ?? {})) {
+    const pointer = `/linux/sysctl/${escapePointer(key)}`;
+    ops.push(op(RootfsOp.Sysctl, [], [sysctlPath(key, pointer), String(value)], pointer, `write sysctl ${key}=${value}`));
+  }
+  (linux.readonlyPaths ?? []).forEach((p: string, i: number) =>
+    ops.push(op(RootfsOp.ReadonlyPath, [0], [p], `/linux/readonlyPaths/${i}`, `make ${p} read-only`)),
+  );
+  const masked = new Set<string>();
+  (linux.maskedPaths ?? []).forEach((p: string, i: number) => {
+    if (masked.has(cleanPath(p))) return;
+    masked.add(cleanPath(p));
+    ops.push(op(RootfsOp.MaskPath, [], [p], `/linux/maskedPaths/${i}`, `mask ${p}`));
+  });
+  return ops;
+}
+
+interface MountCtx {
+  bundle: string;
+  userNs: boolean;
+  newNetNs: boolean;
+  cgroupNs: boolean;
+  cgroup?: CgroupMountHost;
+}
+
+function mountOps(m: any, pointer: string, c: MountCtx, ops: PlanOp[], deferred: PlanOp[]): void {
+  if (typeof m.destination !== 'string' || m.destination === '') fail(`${pointer}/destination`, 'a mount needs a destination');
+  // runc takes a relative destination as relative to "/".
+  const dest = m.destination.startsWith('/') ? m.destination : '/' + m.destination;
+  const clean = cleanPath(dest);
+  if (clean === '/') fail(`${pointer}/destination`, 'mounting over the root of the container is not supported');
+  if (m.uidMappings !== undefined || m.gidMappings !== undefined) {
+    fail(`${pointer}/${m.uidMappings !== undefined ? 'uidMappings' : 'gidMappings'}`, 'idmapped mounts are not supported yet');
+  }
+  const options: string[] = m.options ?? [];
+  const parsed = parseMountOptions(options);
+  if (parsed.unsupported.length) {
+    const u = parsed.unsupported[0];
+    fail(`${pointer}/options/${options.indexOf(u.option)}`, `mount option ${u.option}: ${u.why}`);
+  }
+  const bind = isBind(m);
+  const type: string = bind ? 'bind' : m.type ?? '';
+  if (!bind && !type) fail(`${pointer}/type`, 'a mount that is not a bind mount needs a type');
+
+  if (type === 'cgroup') return cgroupOps(m, dest, pointer, parsed.flags, c, ops, deferred);
+
+  let flags = parsed.flags;
+  let bits = 0;
+  let source: string = m.source ?? '';
+  let fallback = '';
+  if (bind) {
+    flags |= MS.BIND;
+    bits |= MountBits.Bind;
+    if (!source) fail(`${pointer}/source`, 'a bind mount needs a source');
+    // config.md: a relative bind source is relative to the bundle (runc: to its cwd, the bundle).
+    source = path.resolve(c.bundle, source);
+  }
+  if (type === 'proc' || type === 'sysfs') bits |= MountBits.NoSymlinks;
+  if (type === 'tmpfs') bits |= MountBits.TmpfsInheritMode;
+  if (clean === '/proc' ? type === 'proc' || bind : PROC_TARGETS.has(clean)) bits |= MountBits.MayTargetProc;
+  if (type === 'sysfs' && !c.newNetNs) {
+    bits |= MountBits.Fallback;
+    fallback = '/sys';
+  }
+  if (type === 'cgroup2') {
+    bits |= MountBits.Fallback;
+    fallback = c.cgroupNs && c.cgroup?.v2Dir ? c.cgroup.v2Dir : '/sys/fs/cgroup';
+  }
+  // runc mounts /dev and every tmpfs read-write and makes them read-only after the devices,
+  // the symlinks and the createContainer hooks.
+  if (flags & MS.RDONLY && (clean === '/dev' || type === 'tmpfs') && !bind) {
+    bits |= MountBits.DeferRo;
+    deferred.push(op(RootfsOp.ReadonlyPath, [1], [dest], pointer, `make ${dest} read-only`));
+  }
+  const what = bind ? `bind mount ${source} on ${dest}` : `mount ${type} on ${dest}`;
+  ops.push(
+    op(RootfsOp.Mount, [flags, parsed.clear, parsed.attrSet, parsed.attrClr, bits, ...parsed.propagation],
+      [source, dest, bind ? '' : type, bind ? '' : parsed.data, fallback], pointer, what),
+  );
+}
+
+/**
+ * A `cgroup` mount, as runc does it: on a unified host a cgroup2 mount (a bind of the container's
+ * cgroup, or of /sys/fs/cgroup, when the kernel refuses it); on v1 a tmpfs with one mount per
+ * hierarchy (a fresh cgroup mount in a cgroup namespace, else a bind of the container's own
+ * directory) and symlinks for merged hierarchies (cpu -> cpu,cpuacct).
+ */
+function cgroupOps(m: any, dest: string, pointer: string, optFlags: number, c: MountCtx, ops: PlanOp[], deferred: PlanOp[]): void {
+  // The caller should pass the layout (hostCgroupMounts(manager.dirs)); reading it here is the
+  // one I/O of this module, and keeps configs with a cgroup mount working when it does not.
+  let host = c.cgroup;
+  if (!host) {
+    try {
+      host = hostCgroupMounts();
+    } catch (e) {
+      fail(`${pointer}/type`, `a cgroup mount needs the host cgroup layout: ${(e as Error).message}`);
+    }
+  }
+  const ro = optFlags & MS.RDONLY;
+  if (host.layout === 'unified') {
+    const fallback = c.cgroupNs && host.v2Dir ? host.v2Dir : '/sys/fs/cgroup';
+    ops.push(
+      op(RootfsOp.Mount, [optFlags, 0, 0, 0, MountBits.Fallback], [m.source || 'cgroup', dest, 'cgroup2', '', fallback], pointer,
+        `mount cgroup2 on ${dest}`),
+    );
+    return;
+  }
+  const base = cleanPath(dest);
+  ops.push(
+    op(RootfsOp.Mount, [DEFAULT_CGROUP_FLAGS, 0, 0, 0, MountBits.TmpfsInheritMode | (ro ? MountBits.DeferRo : 0)],
+      ['tmpfs', dest, 'tmpfs', 'mode=755', ''], pointer, `mount tmpfs on ${dest}`),
+  );
+  const links: Array<[string, string]> = [];
+  for (const h of host.v1) {
+    const name = path.posix.basename(h.mountPoint);
+    const sub = `${base}/${name}`;
+    if (c.cgroupNs) {
+      ops.push(
+        op(RootfsOp.Mount, [DEFAULT_CGROUP_FLAGS | ro, 0, 0, 0, 0], ['cgroup', sub, 'cgroup', h.controllers.join(','), ''], pointer,
+          `mount cgroup (${h.controllers.join(',')}) on ${sub}`),
+      );
+    } else {
+      if (!h.dir) fail(`${pointer}/type`, `a cgroup mount without a cgroup namespace needs the container's directory in ${h.mountPoint}`);
+      ops.push(
+        op(RootfsOp.Mount, [MS.BIND | MS.REC | DEFAULT_CGROUP_FLAGS | ro, 0, 0, 0, MountBits.Bind], [h.dir, sub, '', '', ''], pointer,
+          `bind mount ${h.dir} on ${sub}`),
+      );
+    }
+    if (name.includes(',')) for (const ss of name.split(',')) links.push([name, `${base}/${ss}`]);
+  }
+  for (const [target, p] of links) ops.push(op(RootfsOp.Symlink, [0], [target, p], pointer, `create symlink ${p} -> ${target}`));
+  if (ro) deferred.push(op(RootfsOp.ReadonlyPath, [1], [dest], pointer, `make ${dest} read-only`));
+}
+
+/**
+ * The host's cgroup layout for buildRootfsOps (reads /proc/self/mountinfo). `dirs` is the
+ * container's cgroup manager's `dirs` (controller -> directory), used for binds on v1 without a
+ * cgroup namespace and for the cgroup2 fallback.
+ */
+export function hostCgroupMounts(dirs: Record<string, string> = {}, root = '/sys/fs/cgroup', mountinfo?: string): CgroupMountHost {
+  const { detect, mountsUnder, readMountinfo } = require('../cgroups/mounts') as typeof import('../cgroups/mounts');
+  const text = mountinfo ?? readMountinfo();
+  const layout = detect(root, text);
+  const ms = mountsUnder(root, text);
+  return {
+    layout,
+    v1: ms
+      .filter((m) => !m.v2)
+      .map((m) => {
+        const key = m.controllers.map((x) => (x.startsWith('name=') ? x.slice(5) : x)).find((x) => dirs[x]);
+        return { mountPoint: m.mountPoint, controllers: m.controllers, dir: key ? dirs[key] : undefined };
+      }),
+    v2Dir: dirs.unified,
+  };
+}
+
+/**
+ * features.json mountOptions: the options the child applies (idmap, ridmap and tmpcopyup are
+ * refused at create, so they are not listed). test/integration/rootfs.test.ts checks them.
  */
 export function supportedMountOptions(): string[] {
-  return [];
+  return tableMountOptions();
 }

@@ -41,4 +41,30 @@ test('op kinds lie in 100..199', () => {
   for (const k of Object.values(RootfsOp)) assert.ok(k >= 100 && k <= 199);
 });
 
+test('edge cases: empty, repeats, toggles, prototype names, data order kept', () => {
+  const e = parseMountOptions(undefined);
+  assert.equal([e.flags, e.clear, e.attrSet, e.attrClr, e.data, e.propagation.length], [0, 0, 0, 0, '', 0]);
+  const a = parseMountOptions(['rw', 'ro']);
+  assert.is(a.flags, MS.RDONLY);
+  assert.is(a.clear, 0);
+  const b = parseMountOptions(['noatime', 'atime']);
+  assert.is(b.flags & MS.NOATIME, 0);
+  assert.is(b.clear, MS.NOATIME);
+  assert.is(parseMountOptions(['rbind', 'bind']).flags, MS.BIND | MS.REC);
+  assert.is(parseMountOptions(['size=1m', 'mode=1777', 'size=2m']).data, 'size=1m,mode=1777,size=2m');
+  const p = parseMountOptions(['constructor', 'toString', '__proto__']);
+  assert.is(p.data, 'constructor,toString,__proto__');
+  assert.is(p.flags, 0);
+});
+
+test('recursive toggles: a later option undoes an earlier one; ratime clears the whole atime field', () => {
+  const p = parseMountOptions(['rro', 'rrw', 'rnosuid']);
+  assert.is(p.attrSet, MOUNT_ATTR.NOSUID);
+  assert.is(p.attrClr, MOUNT_ATTR.RDONLY);
+  const q = parseMountOptions(['rnoatime', 'ratime']);
+  assert.is(q.attrSet, 0);
+  assert.is(q.attrClr, MOUNT_ATTR._ATIME);
+  assert.is(parseMountOptions(['rrelatime']).attrSet, MOUNT_ATTR.RELATIME);
+});
+
 test.run();

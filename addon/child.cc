@@ -1,0 +1,245 @@
+// STATUS (process side of the child, kept current):
+//   works (run by hand): clone with new namespaces, NsReady/cgroup ns, rlimits by the parent,
+//     ids, bounding/capsets, no_new_privs, cwd, PATH lookup, Ready + exec.fifo park, execve;
+//     inherited fds closed at child start, preserve-fds kept.
+//   written, not yet tested: joins + ForkInit, user ns maps, time ns offsets, seccomp (+notify),
+//     console, startContainer hooks, createContainer hooks (ns_exec.cc), LSM, sched, ioprio.
+//
+// The child's entry and its op interpreter: reset what Node left behind (signal dispositions and
+// mask), arm the parent-death signal, become non-dumpable (CVE-2019-5736) and a session leader,
+// then run the plan's ops in order. Kinds >= 100 go to RunRootfsOp (addon/rootfs*.cc), the
+// others to RunProcessOp (child_process.cc). The last op execve's, so the loop never ends.
+//
+// Failure before Ready: a kSyncError record (op index, errno, step) and exit 1; the parent turns
+// it into "mount proc on /proc (config.json /mounts/1): mount: operation not permitted".
+// Failure after Ready (start hooks, execve): the parent is gone, so the message goes to the
+// container's stderr and the init exits 127 (not found) or 126 / 1.
+//
+// Only raw syscalls through addon/syscalls.h here.
+#include "child_internal.h"
+
+#include <errno.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+namespace ocirt {
+
+namespace sys {
+long RealRaw(long nr, long a, long b, long c, long d, long e, long f) {
+  long r = syscall(nr, a, b, c, d, e, f);
+  return r == -1 ? -errno : r;
+}
+RawFn g_raw = RealRaw;
+}  // namespace sys
+
+int g_fifo_w = -1;
+static ChildCtx g_ctx;
+
+const char* ErrnoText(int err) {
+  switch (err) {
+    case EPERM: return "operation not permitted";
+    case ENOENT: return "no such file or directory";
+    case ESRCH: return "no such process";
+    case EINTR: return "interrupted system call";
+    case EIO: return "input/output error";
+    case ENXIO: return "no such device or address";
+    case E2BIG: return "argument list too long";
+    case ENOEXEC: return "exec format error";
+    case EBADF: return "bad file descriptor";
+    case ECHILD: return "no child processes";
+    case EAGAIN: return "resource temporarily unavailable";
+    case ENOMEM: return "cannot allocate memory";
+    case EACCES: return "permission denied";
+    case EFAULT: return "bad address";
+    case EBUSY: return "device or resource busy";
+    case EEXIST: return "file exists";
+    case EXDEV: return "invalid cross-device link";
+    case ENODEV: return "no such device";
+    case ENOTDIR: return "not a directory";
+    case EISDIR: return "is a directory";
+    case EINVAL: return "invalid argument";
+    case EMFILE: return "too many open files";
+    case ENOTTY: return "inappropriate ioctl for device";
+    case ETXTBSY: return "text file busy";
+    case ENOSPC: return "no space left on device";
+    case EROFS: return "read-only file system";
+    case EPIPE: return "broken pipe";
+    case ERANGE: return "numerical result out of range";
+    case ENAMETOOLONG: return "file name too long";
+    case ENOSYS: return "function not implemented";
+    case ELOOP: return "too many levels of symbolic links";
+    case EUSERS: return "too many users";
+    case EOPNOTSUPP: return "operation not supported";
+    case ETIMEDOUT: return "connection timed out";
+    default: return nullptr;
+  }
+}
+
+long WriteAll(int fd, const void* buf, size_t n) {
+  const char* p = static_cast<const char*>(buf);
+  size_t done = 0;
+  while (done < n) {
+    long r = sys::Write(fd, p + done, n - done);
+    if (r < 0) return r;
+    if (r == 0) return -EIO;
+    done += static_cast<size_t>(r);
+  }
+  return static_cast<long>(done);
+}
+
+static long SendRecord(int fd, const SyncRecord& r, int passfd) {
+  struct iovec iov;
+  iov.iov_base = const_cast<SyncRecord*>(&r);
+  iov.iov_len = sizeof(r);
+  struct msghdr msg;
+  char* z = reinterpret_cast<char*>(&msg);
+  for (size_t i = 0; i < sizeof(msg); i++) z[i] = 0;
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  alignas(struct cmsghdr) char cbuf[CMSG_SPACE(sizeof(int))];
+  if (passfd >= 0) {
+    for (size_t i = 0; i < sizeof(cbuf); i++) cbuf[i] = 0;
+    msg.msg_control = cbuf;
+    msg.msg_controllen = sizeof(cbuf);
+    struct cmsghdr* c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    const char* src = reinterpret_cast<const char*>(&passfd);
+    char* dst = reinterpret_cast<char*>(CMSG_DATA(c));
+    for (size_t i = 0; i < sizeof(int); i++) dst[i] = src[i];
+  }
+  return sys::RawNoIntr(__NR_sendmsg, fd, sys::P(&msg), MSG_NOSIGNAL);
+}
+
+static void FillRecord(SyncRecord* r, uint32_t type, uint32_t op_index, uint32_t arg) {
+  char* z = reinterpret_cast<char*>(r);
+  for (size_t i = 0; i < sizeof(*r); i++) z[i] = 0;
+  r->type = type;
+  r->op_index = op_index;
+  r->arg = arg;
+}
+
+// Waits for the parent's answer; anything but kSyncAck (kSyncAbort, EOF, an error) ends the child.
+void ChildAwaitAck(ChildCtx* ctx) {
+  SyncRecord r;
+  long n = sys::Read(ctx->sync_fd, &r, sizeof(r));
+  if (n != static_cast<long>(sizeof(r)) || r.type != kSyncAck) sys::ExitGroup(1);
+}
+
+int ChildSync(ChildCtx* ctx, uint32_t type, uint32_t arg) {
+  SyncRecord r;
+  FillRecord(&r, type, ctx->op_index, arg);
+  if (SendRecord(ctx->sync_fd, r, -1) < 0) sys::ExitGroup(1);
+  if (type == kSyncError || type == kSyncReady || type == kSyncInitPid) return 0;
+  ChildAwaitAck(ctx);
+  return 0;
+}
+
+int ChildSendFd(ChildCtx* ctx, int fd, uint32_t purpose) {
+  SyncRecord r;
+  FillRecord(&r, kSyncFd, ctx->op_index, purpose);
+  long rc = SendRecord(ctx->sync_fd, r, fd);
+  if (rc < 0) ChildFail(ctx, static_cast<int>(-rc), "sendmsg");
+  ChildAwaitAck(ctx);
+  return 0;
+}
+
+[[noreturn]] static void Fail(ChildCtx* ctx, int err, const char* text, bool full) {
+  if (ctx->sync_fd >= 0) {
+    SyncRecord r;
+    FillRecord(&r, kSyncError, ctx->op_index, full ? kErrFullMessage : 0);
+    r.err = err;
+    StrBuf b(r.detail, sizeof(r.detail));
+    b.Add(text ? text : "");
+    SendRecord(ctx->sync_fd, r, -1);
+    sys::ExitGroup(1);
+  }
+  // After Ready nobody reads the socket: tell the container's stderr, as a shell would.
+  char msg[1024];
+  StrBuf b(msg, sizeof(msg));
+  b.Add("ocirt: ").Add(text ? text : "");
+  if (!full && err) {
+    const char* t = ErrnoText(err);
+    b.Add(": ");
+    if (t) b.Add(t);
+    else b.Add("errno ").Num(err);
+  }
+  b.Add("\n");
+  WriteAll(2, msg, b.n);
+  sys::ExitGroup(err == ENOENT ? 127 : (err == EACCES || err == ENOEXEC) ? 126 : 1);
+}
+
+void ChildFail(ChildCtx* ctx, int err, const char* detail) { Fail(ctx, err, detail, false); }
+void ChildFailMsg(ChildCtx* ctx, int err, const char* msg) { Fail(ctx, err, msg, true); }
+
+// Node ignores SIGPIPE and SIGXFSZ and has handlers for others; an ignored disposition
+// survives execve, and a handler must not run in the child. All to SIG_DFL, mask cleared.
+static void ResetSignals() {
+  struct KernelSigaction {
+    void* handler;
+    unsigned long flags;
+    void* restorer;
+    uint64_t mask;
+  } dfl = {nullptr, 0, nullptr, 0};  // SIG_DFL is 0
+  for (int sig = 1; sig <= 64; sig++) {
+    if (sig == SIGKILL || sig == SIGSTOP) continue;
+    sys::Raw(__NR_rt_sigaction, sig, sys::P(&dfl), 0, 8);
+  }
+  uint64_t empty = 0;
+  sys::Raw(__NR_rt_sigprocmask, SIG_SETMASK, sys::P(&empty), 0, 8);
+}
+
+[[noreturn]] static void RunPlan(ChildCtx* ctx) {
+  const Plan* plan = ctx->plan;
+  for (uint32_t i = 0; i < plan->nops; i++) {
+    ctx->op_index = i;
+    const Op& op = plan->ops[i];
+    if (op.kind >= 100) RunRootfsOp(ctx, op);
+    else RunProcessOp(ctx, op);
+  }
+  ChildFail(ctx, ENOEXEC, "the plan ends without an exec op");
+}
+
+// The child is a copy of Node: every fd Node had is ours too, O_CLOEXEC or not (the state
+// directory's flock among them, which would block the next command). Keep stdio, the preserved
+// fds, and our three.
+static void CloseInherited(const ChildStart& st) {
+  int keep[3] = {st.sync_fd, st.fifo_r, st.fifo_w};
+  for (int i = 1; i < 3; i++)
+    for (int j = i; j > 0 && keep[j] < keep[j - 1]; j--) {
+      int t = keep[j];
+      keep[j] = keep[j - 1];
+      keep[j - 1] = t;
+    }
+  unsigned lo = static_cast<unsigned>(st.keep_below < 3 ? 3 : st.keep_below);
+  for (int i = 0; i < 3; i++) {
+    if (keep[i] < 0 || static_cast<unsigned>(keep[i]) < lo) continue;
+    if (static_cast<unsigned>(keep[i]) > lo) sys::CloseRange(lo, static_cast<unsigned>(keep[i]) - 1, 0);
+    lo = static_cast<unsigned>(keep[i]) + 1;
+  }
+  sys::CloseRange(lo, ~0U, 0);
+}
+
+void ChildMain(const ChildStart& st) {
+  ResetSignals();
+  CloseInherited(st);
+  ChildCtx* ctx = &g_ctx;
+  ctx->plan = st.plan;
+  ctx->op_index = 0;
+  ctx->sync_fd = st.sync_fd;
+  ctx->rootfs_fd = -1;
+  ctx->proc_fd = -1;
+  ctx->fifo_fd = st.fifo_r;
+  g_fifo_w = st.fifo_w;
+  // Killed with the parent until Ready (cleared there: the init must outlive create).
+  sys::Prctl(PR_SET_PDEATHSIG, SIGKILL);
+  // Non-dumpable until execve: nothing in the container may open /proc/<init>/exe (CVE-2019-5736).
+  sys::Prctl(PR_SET_DUMPABLE, 0);
+  // Our own session, as runc's init: the container is out of the caller's job control.
+  sys::Raw(__NR_setsid);
+  RunPlan(ctx);
+}
+
+}  // namespace ocirt

@@ -1,0 +1,125 @@
+// Shared by the process side of the child (child.cc, child_process.cc, child_exec.cc,
+// child_console.cc) and spawn.cc. Everything here runs after clone: no allocation.
+#pragma once
+#include <stddef.h>
+#include <stdint.h>
+#include "child.h"
+#include "syscalls.h"
+
+namespace ocirt {
+
+// The same numbers as ProcessOp in src/plan/ops.ts (layouts documented there).
+enum ProcessOpKind : uint16_t {
+  kOpNamespaces = 1,
+  kOpJoinNamespace = 2,
+  kOpUserNamespace = 3,
+  kOpUnshare = 4,
+  kOpTimeNamespace = 5,
+  kOpForkInit = 6,
+  kOpNsReady = 7,
+  kOpCgroupNamespace = 8,
+  kOpRlimit = 9,
+  kOpOomScoreAdj = 10,
+  kOpCreateContainerHooks = 20,
+  kOpConsole = 21,
+  kOpApparmor = 22,
+  kOpSelinuxLabel = 23,
+  kOpPersonality = 24,
+  kOpScheduler = 25,
+  kOpIoPriority = 26,
+  kOpNoNewPrivileges = 27,
+  kOpSeccomp = 28,
+  kOpCwd = 29,
+  kOpBounding = 30,
+  kOpIdentity = 31,
+  kOpCapabilities = 32,
+  kOpUmask = 33,
+  kOpResolveExec = 34,
+  kOpReady = 35,
+  kOpStartContainerHook = 36,
+  kOpCpuAffinity = 37,
+  kOpExec = 38,
+};
+
+// What the parent hands to the child at clone (it lives in the parent's memory, copied by clone).
+struct ChildStart {
+  const Plan* plan;
+  int sync_fd;  // the child's end of the socketpair
+  int fifo_r;   // exec.fifo opened O_RDONLY|O_NONBLOCK by the parent
+  int fifo_w;   // and O_WRONLY, so that the read blocks (no EOF) until start writes
+  int keep_below;  // 3 + preserved fds: the child closes every other inherited fd at once
+};
+
+[[noreturn]] void ChildMain(const ChildStart& start);
+
+// Like ChildFail, but `msg` is the whole message (kErrFullMessage): the exec lookup's phrases.
+[[noreturn]] void ChildFailMsg(ChildCtx* ctx, int err, const char* msg);
+
+// Waits for the parent's kSyncAck; anything else ends the child.
+void ChildAwaitAck(ChildCtx* ctx);
+
+// Process ops: child_process.cc (namespaces, ids, caps, ...) dispatching to child_exec.cc and
+// child_console.cc. Returns 0 or does not return.
+int RunProcessOp(ChildCtx* ctx, const Op& op);
+int RunExecOp(ChildCtx* ctx, const Op& op);
+int RunConsoleOp(ChildCtx* ctx, const Op& op);
+
+// The write end of exec.fifo (fifo_fd is the read end).
+extern int g_fifo_w;
+// A cwd fd that root could not fchdir into: tried again after the ids changed (ResolveExec).
+extern int g_cwd_retry_fd;
+extern const char* g_cwd_path;
+
+// ---- tiny string helpers (no libc) ----
+inline size_t StrLen(const char* s) {
+  size_t n = 0;
+  while (s[n]) n++;
+  return n;
+}
+inline bool StrStarts(const char* s, const char* prefix) {
+  while (*prefix)
+    if (*s++ != *prefix++) return false;
+  return true;
+}
+inline bool StrHas(const char* s, char c) {
+  for (; *s; s++)
+    if (*s == c) return true;
+  return false;
+}
+
+// A bounded string builder over a caller's buffer; silently truncates.
+struct StrBuf {
+  char* p;
+  size_t cap;
+  size_t n;
+  StrBuf(char* buf, size_t c) : p(buf), cap(c), n(0) { p[0] = 0; }
+  StrBuf& Add(const char* s) {
+    while (*s && n + 1 < cap) p[n++] = *s++;
+    p[n] = 0;
+    return *this;
+  }
+  StrBuf& AddN(const char* s, size_t len) {
+    for (size_t i = 0; i < len && n + 1 < cap; i++) p[n++] = s[i];
+    p[n] = 0;
+    return *this;
+  }
+  StrBuf& Num(long v) {
+    char tmp[24];
+    int i = 0;
+    unsigned long u = v < 0 ? 0UL - static_cast<unsigned long>(v) : static_cast<unsigned long>(v);
+    do tmp[i++] = static_cast<char>('0' + u % 10);
+    while ((u /= 10) && i < 23);
+    if (v < 0 && n + 1 < cap) p[n++] = '-';
+    while (i > 0 && n + 1 < cap) p[n++] = tmp[--i];
+    p[n] = 0;
+    return *this;
+  }
+};
+
+// "operation not permitted" for the errnos engines match; "errno N" otherwise.
+const char* ErrnoText(int err);
+
+// Writes all of buf to fd (the child's stderr messages, hook stdin).
+long WriteAll(int fd, const void* buf, size_t n);
+
+}  // namespace ocirt

@@ -1,0 +1,514 @@
+// spawn(planBuffer, options, onEvent) -> init pid, and sendFd(socketPath, fd, message?).
+//
+// The parent side of create: decode the plan (all allocation happens here, before clone), open
+// exec.fifo for the child, make the sync socketpair, block every signal in this thread, clone
+// (clone3 with CLONE_INTO_CGROUP when given a cgroup2 dir fd), restore the mask, and then serve
+// the child's records one at a time, synchronously:
+//   kSyncUsernsReady  write /proc/<pid>/{setgroups,uid_map,gid_map} from the UserNamespace op
+//   kSyncTimeOffsets  write /proc/<pid>/timens_offsets from the TimeNamespace op
+//   kSyncInitPid      (slow path) the init is the intermediate's child: reap the intermediate
+//   kSyncNsReady      prlimit the Rlimit ops (or the caller's NOFILE), oom_score_adj, then
+//                     onEvent({type:'namespaces-ready', pid})
+//   kSyncHooks        onEvent({type:'create-container-hooks', pid})
+//   kSyncFd           onEvent({type:'fd', pid, purpose:'console'|'seccomp-listener', fd})
+//   kSyncReady        return the pid: the init is parked on exec.fifo
+//   kSyncError        kill and reap, throw an Error carrying opIndex/errno/errnoText/detail
+// Each served record is answered kSyncAck; if onEvent throws, kSyncAbort, kill, reap, rethrow.
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <pthread.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <string>
+
+#include "child_internal.h"
+#include "registry.h"
+
+#ifndef CLONE_INTO_CGROUP
+#define CLONE_INTO_CGROUP 0x200000000ULL
+#endif
+
+namespace ocirt {
+namespace {
+
+std::string ErrText(int err) {
+  const char* t = ErrnoText(err);
+  std::string s = t ? t : strerror(err);
+  if (!s.empty() && s[0] >= 'A' && s[0] <= 'Z') s[0] = static_cast<char>(s[0] - 'A' + 'a');
+  return s;
+}
+
+struct ChildError {
+  bool set = false;
+  int err = 0;
+  int op_index = -1;
+  std::string detail;
+  bool full = false;
+};
+
+Napi::Value ThrowChildError(Napi::Env env, const ChildError& ce) {
+  std::string msg;
+  if (ce.full) msg = ce.detail;
+  else {
+    msg = "op " + std::to_string(ce.op_index) + ": ";
+    if (!ce.detail.empty()) msg += ce.detail + ": ";
+    msg += ErrText(ce.err);
+  }
+  Napi::Error e = Napi::Error::New(env, msg);
+  e.Set("opIndex", Napi::Number::New(env, ce.op_index));
+  e.Set("errno", Napi::Number::New(env, ce.err));
+  e.Set("errnoText", Napi::String::New(env, ErrText(ce.err)));
+  e.Set("detail", Napi::String::New(env, ce.detail));
+  e.Set("fullMessage", Napi::Boolean::New(env, ce.full));
+  e.Set("childError", Napi::Boolean::New(env, true));
+  e.ThrowAsJavaScriptException();
+  return env.Undefined();
+}
+
+Napi::Value ThrowErrno(Napi::Env env, const std::string& what, int err) {
+  Napi::Error e = Napi::Error::New(env, what + ": " + ErrText(err));
+  e.Set("errno", Napi::Number::New(env, err));
+  e.ThrowAsJavaScriptException();
+  return env.Undefined();
+}
+
+int WriteFile(const std::string& path, const std::string& text) {
+  int fd = open(path.c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return errno;
+  const char* p = text.data();
+  size_t left = text.size();
+  while (left > 0) {
+    ssize_t n = write(fd, p, left);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      int e = n < 0 ? errno : EIO;
+      close(fd);
+      return e;
+    }
+    p += n;
+    left -= static_cast<size_t>(n);
+  }
+  close(fd);
+  return 0;
+}
+
+// The processes of one spawn: the cloned child and, on the slow path, the init it forks.
+struct Procs {
+  pid_t clone_pid = -1;
+  pid_t init_pid = -1;
+  bool clone_reaped = false;
+  int status = 0;
+
+  // The one that speaks now (maps and offsets go to the process that unshared).
+  pid_t Current() const { return init_pid > 0 ? init_pid : clone_pid; }
+
+  void KillAll() {
+    if (init_pid > 0) kill(init_pid, SIGKILL);
+    if (!clone_reaped && clone_pid > 0) kill(clone_pid, SIGKILL);
+  }
+  void ReapAll() {
+    int st;
+    if (!clone_reaped && clone_pid > 0) {
+      while (waitpid(clone_pid, &st, __WALL) < 0 && errno == EINTR) {
+      }
+      status = st;
+      clone_reaped = true;
+    }
+    if (init_pid > 0 && init_pid != clone_pid) {
+      while (waitpid(init_pid, &st, __WALL) < 0 && errno == EINTR) {
+      }
+      status = st;
+    }
+  }
+};
+
+std::string DescribeStatus(int st) {
+  if (WIFSIGNALED(st)) return "killed by signal " + std::to_string(WTERMSIG(st));
+  if (WIFEXITED(st)) return "exit status " + std::to_string(WEXITSTATUS(st));
+  return "status " + std::to_string(st);
+}
+
+bool SendAnswer(int fd, uint32_t type) {
+  SyncRecord r;
+  memset(&r, 0, sizeof(r));
+  r.type = type;
+  return send(fd, &r, sizeof(r), MSG_NOSIGNAL) == static_cast<ssize_t>(sizeof(r));
+}
+
+// Reads one record (and an fd riding on it). 0 on EOF, -errno on error, else sizeof(record).
+ssize_t RecvRecord(int fd, SyncRecord* r, int* passed) {
+  *passed = -1;
+  struct iovec iov = {r, sizeof(*r)};
+  alignas(struct cmsghdr) char cbuf[CMSG_SPACE(sizeof(int) * 4)];
+  struct msghdr msg;
+  memset(&msg, 0, sizeof(msg));
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = cbuf;
+  msg.msg_controllen = sizeof(cbuf);
+  ssize_t n;
+  do n = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
+  while (n < 0 && errno == EINTR);
+  if (n < 0) return -errno;
+  for (struct cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+      size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+      int* fds = reinterpret_cast<int*>(CMSG_DATA(c));
+      for (size_t i = 0; i < count; i++) {
+        if (*passed < 0) *passed = fds[i];
+        else close(fds[i]);
+      }
+    }
+  }
+  return n;
+}
+
+bool ParseNofile(const std::string& s, struct rlimit* out) {
+  size_t colon = s.find(':');
+  if (colon == std::string::npos) return false;
+  auto one = [](const std::string& v, rlim_t* o) {
+    if (v == "unlimited") {
+      *o = RLIM_INFINITY;
+      return true;
+    }
+    if (v.empty()) return false;
+    char* end = nullptr;
+    unsigned long long x = strtoull(v.c_str(), &end, 10);
+    if (*end) return false;
+    *o = static_cast<rlim_t>(x);
+    return true;
+  };
+  return one(s.substr(0, colon), &out->rlim_cur) && one(s.substr(colon + 1), &out->rlim_max);
+}
+
+// What the parent applies at kSyncNsReady. Returns false with *ce set on failure.
+bool ApplyParentOps(const Plan& plan, pid_t pid, bool have_nofile, const struct rlimit& nofile, uint32_t ready_index, ChildError* ce) {
+  bool nofile_in_plan = false;
+  for (uint32_t i = 0; i < plan.nops; i++) {
+    const Op& op = plan.ops[i];
+    if (op.kind == kOpRlimit) {
+      int res = static_cast<int>(OpInt(op, 0));
+      if (res == RLIMIT_NOFILE) nofile_in_plan = true;
+      struct rlimit rl;
+      int64_t soft = OpInt(op, 1), hard = OpInt(op, 2);
+      rl.rlim_cur = soft < 0 ? RLIM_INFINITY : static_cast<rlim_t>(soft);
+      rl.rlim_max = hard < 0 ? RLIM_INFINITY : static_cast<rlim_t>(hard);
+      if (prlimit(pid, static_cast<__rlimit_resource>(res), &rl, nullptr) < 0) {
+        *ce = {true, errno, static_cast<int>(i), "prlimit", false};
+        return false;
+      }
+    } else if (op.kind == kOpOomScoreAdj) {
+      int e = WriteFile("/proc/" + std::to_string(pid) + "/oom_score_adj", std::to_string(OpInt(op, 0)));
+      if (e) {
+        *ce = {true, e, static_cast<int>(i), "write /proc/" + std::to_string(pid) + "/oom_score_adj", false};
+        return false;
+      }
+    }
+  }
+  // Node raised its soft NOFILE to the hard limit; without a config value the container gets
+  // what the caller of ocirt had.
+  if (!nofile_in_plan && have_nofile && prlimit(pid, RLIMIT_NOFILE, &nofile, nullptr) < 0) {
+    *ce = {true, errno, static_cast<int>(ready_index), "prlimit RLIMIT_NOFILE (the caller's)", false};
+    return false;
+  }
+  return true;
+}
+
+bool WriteIdMaps(const Plan& plan, uint32_t index, pid_t pid, ChildError* ce) {
+  if (index >= plan.nops || plan.ops[index].kind != kOpUserNamespace) {
+    *ce = {true, EPROTO, static_cast<int>(index), "user namespace record for another op", false};
+    return false;
+  }
+  const Op& op = plan.ops[index];
+  std::string base = "/proc/" + std::to_string(pid) + "/";
+  int e = 0;
+  std::string which;
+  if (OpInt(op, 0) && (e = WriteFile(base + "setgroups", "deny"))) which = "setgroups";
+  else if ((e = WriteFile(base + "uid_map", OpStr(op, 0)))) which = "uid_map";
+  else if ((e = WriteFile(base + "gid_map", OpStr(op, 1)))) which = "gid_map";
+  if (e) {
+    *ce = {true, e, static_cast<int>(index), "write " + base + which, false};
+    return false;
+  }
+  return true;
+}
+
+Napi::Object Event(Napi::Env env, const char* type, pid_t pid) {
+  Napi::Object ev = Napi::Object::New(env);
+  ev.Set("type", type);
+  ev.Set("pid", Napi::Number::New(env, pid));
+  return ev;
+}
+
+// spawn(plan: Buffer, options: { execFifo: string, cgroupDirFd?: number, callerNofile?: string },
+//       onEvent: (ev) => void): number
+Napi::Value Spawn(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 3 || !info[0].IsBuffer() || !info[1].IsObject() || !info[2].IsFunction()) {
+    Napi::TypeError::New(env, "spawn(plan: Buffer, options: object, onEvent: function)").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  auto buf = info[0].As<Napi::Buffer<uint8_t>>();
+  Napi::Object opts = info[1].As<Napi::Object>();
+  Napi::Function onEvent = info[2].As<Napi::Function>();
+
+  Plan plan;
+  const char* why = nullptr;
+  if (!DecodePlan(buf.Data(), buf.Length(), &plan, &why)) {
+    Napi::Error::New(env, why).ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  struct PlanGuard {
+    Plan* p;
+    ~PlanGuard() { FreePlan(p); }
+  } plan_guard{&plan};
+  if (plan.nops == 0 || plan.ops[0].kind != kOpNamespaces) {
+    Napi::Error::New(env, "plan: op 0 must be Namespaces").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  uint64_t clone_flags = static_cast<uint64_t>(OpInt(plan.ops[0], 0));
+  bool via_clone = OpInt(plan.ops[0], 1) != 0;
+  uint32_t ns_ready_index = 0;
+  int preserved = 0;
+  for (uint32_t i = 0; i < plan.nops; i++) {
+    if (plan.ops[i].kind == kOpNsReady) ns_ready_index = i;
+    if (plan.ops[i].kind == kOpExec) preserved = static_cast<int>(OpInt(plan.ops[i], 0));
+  }
+
+  int cgroup_fd = -1;
+  if (opts.Has("cgroupDirFd") && opts.Get("cgroupDirFd").IsNumber()) cgroup_fd = opts.Get("cgroupDirFd").As<Napi::Number>().Int32Value();
+  struct rlimit nofile = {0, 0};
+  bool have_nofile = false;
+  if (opts.Has("callerNofile") && opts.Get("callerNofile").IsString())
+    have_nofile = ParseNofile(opts.Get("callerNofile").As<Napi::String>().Utf8Value(), &nofile);
+
+  int fifo_r = -1, fifo_w = -1;
+  if (opts.Has("execFifo") && opts.Get("execFifo").IsString()) {
+    std::string fifo = opts.Get("execFifo").As<Napi::String>().Utf8Value();
+    // A reader and a writer of our own: start's O_WRONLY|O_NONBLOCK open succeeds while the init
+    // holds the reader, and the init's read blocks (no EOF) until start writes.
+    fifo_r = open(fifo.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fifo_r < 0) return ThrowErrno(env, "open " + fifo, errno);
+    fifo_w = open(fifo.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fifo_w < 0) {
+      int e = errno;
+      close(fifo_r);
+      return ThrowErrno(env, "open " + fifo, e);
+    }
+  }
+  int sv[2];
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+    int e = errno;
+    if (fifo_r >= 0) close(fifo_r);
+    if (fifo_w >= 0) close(fifo_w);
+    return ThrowErrno(env, "socketpair", e);
+  }
+  ChildStart start = {&plan, sv[1], fifo_r, fifo_w, 3 + preserved};
+
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &old);
+  long pid;
+  if (cgroup_fd >= 0) {
+    struct clone_args args;
+    memset(&args, 0, sizeof(args));
+    args.flags = (via_clone ? clone_flags : 0) | CLONE_INTO_CGROUP;
+    args.exit_signal = SIGCHLD;
+    args.cgroup = static_cast<uint64_t>(cgroup_fd);
+    pid = syscall(__NR_clone3, &args, sizeof(args));
+    if (pid < 0 && (errno == ENOSYS || errno == E2BIG)) pid = syscall(__NR_clone, (via_clone ? clone_flags : 0) | SIGCHLD, 0, 0, 0, 0);
+  } else {
+    pid = syscall(__NR_clone, (via_clone ? clone_flags : 0) | SIGCHLD, 0, 0, 0, 0);
+  }
+  if (pid == 0) {
+    sys::Close(sv[0]);
+    ChildMain(start);
+  }
+  int clone_errno = errno;
+  pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  close(sv[1]);
+  if (fifo_r >= 0) close(fifo_r);
+  if (fifo_w >= 0) close(fifo_w);
+  if (pid < 0) {
+    close(sv[0]);
+    return ThrowErrno(env, "clone", clone_errno);
+  }
+
+  Procs procs;
+  procs.clone_pid = static_cast<pid_t>(pid);
+  if (via_clone) procs.init_pid = static_cast<pid_t>(pid);
+  int sock = sv[0];
+  ChildError ce;
+  auto fail_child = [&](const ChildError& e) -> Napi::Value {
+    SendAnswer(sock, kSyncAbort);
+    close(sock);
+    procs.KillAll();
+    procs.ReapAll();
+    return ThrowChildError(env, e);
+  };
+  // Calls onEvent; on a throw: abort, kill, reap, and let the exception propagate.
+  auto call = [&](Napi::Object ev) -> bool {
+    onEvent.Call({ev});
+    if (env.IsExceptionPending()) {
+      Napi::Error err = env.GetAndClearPendingException();
+      SendAnswer(sock, kSyncAbort);
+      close(sock);
+      procs.KillAll();
+      procs.ReapAll();
+      err.ThrowAsJavaScriptException();
+      return false;
+    }
+    return true;
+  };
+
+  for (;;) {
+    SyncRecord r;
+    int passed = -1;
+    ssize_t n = RecvRecord(sock, &r, &passed);
+    if (n <= 0 || n != static_cast<ssize_t>(sizeof(r))) {
+      int e = n < 0 ? static_cast<int>(-n) : 0;
+      if (passed >= 0) close(passed);
+      close(sock);
+      procs.KillAll();
+      procs.ReapAll();
+      std::string what = "the container's init exited before it was ready (" + DescribeStatus(procs.status) + ")";
+      if (e) what = "read from the container's init: " + ErrText(e);
+      Napi::Error::New(env, what).ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    switch (r.type) {
+      case kSyncError: {
+        r.detail[sizeof(r.detail) - 1] = 0;
+        close(sock);
+        procs.KillAll();  // it exits after sending anyway
+        procs.ReapAll();
+        ChildError e{true, r.err, static_cast<int>(r.op_index), r.detail, (r.arg & kErrFullMessage) != 0};
+        return ThrowChildError(env, e);
+      }
+      case kSyncUsernsReady:
+        if (!WriteIdMaps(plan, r.op_index, procs.Current(), &ce)) return fail_child(ce);
+        break;
+      case kSyncTimeOffsets: {
+        const Op& op = plan.ops[r.op_index < plan.nops ? r.op_index : 0];
+        std::string file = "/proc/" + std::to_string(procs.Current()) + "/timens_offsets";
+        int e = op.kind == kOpTimeNamespace ? WriteFile(file, OpStr(op, 0)) : EPROTO;
+        if (e) return fail_child({true, e, static_cast<int>(r.op_index), "write " + file, false});
+        break;
+      }
+      case kSyncInitPid: {
+        procs.init_pid = static_cast<pid_t>(r.arg);
+        int st = 0;
+        while (waitpid(procs.clone_pid, &st, __WALL) < 0 && errno == EINTR) {
+        }
+        procs.clone_reaped = true;
+        if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+          return fail_child({true, ECHILD, static_cast<int>(r.op_index), "the intermediate process failed (" + DescribeStatus(st) + ")", false});
+        break;
+      }
+      case kSyncNsReady:
+        if (!ApplyParentOps(plan, procs.init_pid, have_nofile, nofile, ns_ready_index, &ce)) return fail_child(ce);
+        if (!call(Event(env, "namespaces-ready", procs.init_pid))) return env.Undefined();
+        break;
+      case kSyncHooks:
+        if (!call(Event(env, "create-container-hooks", procs.init_pid))) return env.Undefined();
+        break;
+      case kSyncFd: {
+        if (passed < 0) return fail_child({true, EPROTO, static_cast<int>(r.op_index), "an fd record without its fd", false});
+        Napi::Object ev = Event(env, "fd", procs.init_pid);
+        ev.Set("purpose", r.arg == kFdConsole ? "console" : r.arg == kFdSeccompListener ? "seccomp-listener" : "unknown");
+        ev.Set("fd", Napi::Number::New(env, passed));
+        if (!call(ev)) return env.Undefined();
+        break;
+      }
+      case kSyncReady:
+        close(sock);
+        return Napi::Number::New(env, procs.init_pid);
+      default:
+        return fail_child({true, EPROTO, static_cast<int>(r.op_index), "unknown sync record " + std::to_string(r.type), false});
+    }
+    if (passed >= 0 && r.type != kSyncFd) close(passed);
+    if (!SendAnswer(sock, kSyncAck)) {
+      int e = errno;
+      close(sock);
+      procs.KillAll();
+      procs.ReapAll();
+      return ThrowErrno(env, "write to the container's init", e);
+    }
+  }
+}
+
+// sendFd(socketPath, fd, message?): connects to an AF_UNIX stream socket and sends `fd` with
+// SCM_RIGHTS in one message whose data is `message` (default "/dev/ptmx", the name runc sends
+// with a console). Throws on failure.
+Napi::Value SendFd(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string path = info[0].As<Napi::String>().Utf8Value();
+  int fd = info[1].As<Napi::Number>().Int32Value();
+  std::string message = info.Length() > 2 && info[2].IsString() ? info[2].As<Napi::String>().Utf8Value() : "/dev/ptmx";
+  if (message.empty()) message = " ";
+  struct sockaddr_un addr;
+  memset(&addr, 0, sizeof(addr));
+  addr.sun_family = AF_UNIX;
+  if (path.size() >= sizeof(addr.sun_path)) return ThrowErrno(env, "connect " + path, ENAMETOOLONG);
+  memcpy(addr.sun_path, path.data(), path.size());
+  int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (s < 0) return ThrowErrno(env, "socket", errno);
+  int rc;
+  do rc = connect(s, reinterpret_cast<struct sockaddr*>(&addr), sizeof(addr));
+  while (rc < 0 && errno == EINTR);
+  if (rc < 0) {
+    int e = errno;
+    close(s);
+    return ThrowErrno(env, "connect " + path, e);
+  }
+  struct iovec iov = {const_cast<char*>(message.data()), message.size()};
+  alignas(struct cmsghdr) char cbuf[CMSG_SPACE(sizeof(int))];
+  memset(cbuf, 0, sizeof(cbuf));
+  struct msghdr msg;
+  memset(&msg, 0, sizeof(msg));
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = cbuf;
+  msg.msg_controllen = sizeof(cbuf);
+  struct cmsghdr* c = CMSG_FIRSTHDR(&msg);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(sizeof(int));
+  memcpy(CMSG_DATA(c), &fd, sizeof(int));
+  ssize_t n;
+  do n = sendmsg(s, &msg, MSG_NOSIGNAL);
+  while (n < 0 && errno == EINTR);
+  if (n < 0) {
+    int e = errno;
+    close(s);
+    return ThrowErrno(env, "sendmsg " + path, e);
+  }
+  // The rest of a long message (the seccomp agent's state JSON) without the fd.
+  size_t sent = static_cast<size_t>(n);
+  while (sent < message.size()) {
+    ssize_t k = send(s, message.data() + sent, message.size() - sent, MSG_NOSIGNAL);
+    if (k < 0 && errno == EINTR) continue;
+    if (k <= 0) {
+      int e = k < 0 ? errno : EIO;
+      close(s);
+      return ThrowErrno(env, "send " + path, e);
+    }
+    sent += static_cast<size_t>(k);
+  }
+  close(s);
+  return env.Undefined();
+}
+
+Export e1("spawn", Spawn);
+Export e2("sendFd", SendFd);
+
+}  // namespace
+}  // namespace ocirt

@@ -1,0 +1,76 @@
+/**
+ * The single typed loader of the addon (build/Release/ocirt.node). Loaded on first use, so that
+ * commands that never touch the kernel directly (state, list) do not pay for it.
+ */
+import * as path from 'node:path';
+
+/** A record of the child's sync protocol, as the addon hands it to spawn's onEvent. */
+export type NativeSpawnEvent =
+  | { type: 'namespaces-ready'; pid: number }
+  | { type: 'create-container-hooks'; pid: number }
+  | { type: 'fd'; pid: number; purpose: 'console' | 'seccomp-listener' | 'unknown'; fd: number };
+
+export interface NativeSpawnOptions {
+  /** <state dir>/exec.fifo: the addon opens it for the init (read and write ends). */
+  execFifo: string;
+  /** A cgroup2 directory fd: clone3(CLONE_INTO_CGROUP). */
+  cgroupDirFd?: number;
+  /** "soft:hard" of the caller's RLIMIT_NOFILE (OCIRT_CALLER_NOFILE), applied when the config has none. */
+  callerNofile?: string;
+}
+
+/** What spawn throws when the child reports a failure (or the parent fails an op for it). */
+export interface NativeChildError extends Error {
+  childError: true;
+  opIndex: number;
+  errno: number;
+  errnoText: string;
+  detail: string;
+  /** `detail` is the whole message (the exec lookup's runc phrases). */
+  fullMessage: boolean;
+}
+
+export interface NsExecOptions {
+  pid: number;
+  path: string;
+  args: string[];
+  env?: string[];
+  stdin?: string;
+  timeoutMs?: number;
+}
+export interface NsExecResult {
+  code?: number;
+  signal?: number;
+  timedOut?: boolean;
+  output: string;
+}
+
+export interface Native {
+  /** flock(fd, exclusive, wait) -> 0 or errno (EWOULDBLOCK when !wait and held). */
+  flock(fd: number, exclusive: boolean, wait: boolean): number;
+  /** mkfifo(path, mode) -> 0 or errno. */
+  mkfifo(path: string, mode: number): number;
+  /** waitpid on a pool thread. */
+  waitPidAsync(pid: number): Promise<{ code?: number; signal?: number; errno?: number }>;
+  /** prctl(PR_SET_CHILD_SUBREAPER, 1) -> 0 or errno. */
+  setChildSubreaper(): number;
+  /** Loads a cgroup device program and attaches it to a cgroup2 dir fd; throws with .errno. */
+  bpfAttachDevices(insns: Buffer, cgroupDirFd: number): void;
+  /** Connects to an AF_UNIX stream socket and sends fd with SCM_RIGHTS (data: message or "/dev/ptmx"); throws. */
+  sendFd(socketPath: string, fd: number, message?: string): void;
+  /**
+   * Clones the container's init from an encoded plan and serves its sync records, calling onEvent
+   * synchronously for each; returns the init's pid once it is parked on exec.fifo. Throws a
+   * NativeChildError when an op fails; rethrows (after killing and reaping the child) what onEvent throws.
+   */
+  spawn(plan: Buffer, options: NativeSpawnOptions, onEvent: (ev: NativeSpawnEvent) => void): number;
+  /** Runs a program in the namespaces of `pid` (createContainer hooks). */
+  nsExec(o: NsExecOptions): NsExecResult;
+}
+
+let loaded: Native | undefined;
+
+export function native(): Native {
+  if (!loaded) loaded = require(path.resolve(__dirname, '../../build/Release/ocirt.node')) as Native;
+  return loaded;
+}

@@ -1,0 +1,381 @@
+/**
+ * config.json -> Plan: the flat, ordered list of kernel operations the child runs (and the few
+ * the parent applies from outside). Pure: host facts come in through `opts`, nothing is read.
+ *
+ * Order (runc's, see addon/child.cc for what each op does):
+ *   Namespaces (op 0: clone flags) [joins, user ns, unshare, time ns, ForkInit] NsReady
+ *   [cgroup ns] rlimits oom_score_adj
+ *   rootfs ops (src/plan/rootfs.ts) with CreateContainerHooks just before the pivot and the
+ *   Console just after it
+ *   apparmor selinux personality scheduler ioPriority no_new_privs [seccomp if !nnp] cwd
+ *   bounding identity capabilities umask [seccomp if nnp] resolve-exec Ready
+ *   startContainer hooks Exec
+ */
+import { OcirtError } from '../errors';
+import type { PlanOp } from './op';
+import { buildRootfsOps } from './rootfs';
+import { RootfsOp } from './mount-ops';
+import {
+  CAPS, CLONE, IOPRIO_CLASSES, NAMESPACES, PERSONALITY_DOMAINS, ProcessOp, RLIMITS, SCHED_FLAGS, SCHED_POLICIES,
+  SECCOMP_FILTER_FLAG_NEW_LISTENER,
+} from './ops';
+
+export interface Plan {
+  ops: PlanOp[];
+  /** Things ignored on purpose, as runc warns about them (unknown capabilities). */
+  warnings: string[];
+}
+
+export interface HostFacts {
+  /** AppArmor is enabled (/sys/module/apparmor/parameters/enabled is Y). Unknown: assumed yes. */
+  apparmor?: boolean;
+  /** SELinux is enabled (/sys/fs/selinux is mounted). Unknown: assumed yes. */
+  selinux?: boolean;
+  /** ocirt runs without root: the maps are written with setgroups denied. */
+  rootless?: boolean;
+}
+
+export interface BuildOptions {
+  bundle: string;
+  noPivot: boolean;
+  /** --preserve-fds N: fds 3..N+2 pass into the container. */
+  preserveFds?: number;
+  /** LISTEN_FDS of ocirt's environment: those fds pass too (before the preserved ones) with LISTEN_FDS/LISTEN_PID=1. */
+  listenFds?: number;
+  /** The compiled seccomp program (src/seccomp compileCached). Compiled here when absent. */
+  seccomp?: { program: Buffer; flags: number; notify: boolean };
+  host?: HostFacts;
+}
+
+const U64_MAX_AS_NUMBER = 2 ** 63;
+
+function fail(pointer: string, msg: string): never {
+  throw new OcirtError(`${msg} (config.json ${pointer})`, { pointer });
+}
+
+function u64ish(v: unknown, pointer: string): bigint {
+  if (typeof v === 'bigint') return v >= 2n ** 63n ? -1n : v;
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || !Number.isInteger(v)) fail(pointer, `expected a non-negative integer, got ${JSON.stringify(v)}`);
+  return v >= U64_MAX_AS_NUMBER ? -1n : BigInt(v);
+}
+
+function capMask(names: unknown, pointer: string, warnings: string[]): bigint {
+  let m = 0n;
+  if (!Array.isArray(names)) return m;
+  names.forEach((n, i) => {
+    const bit = CAPS[String(n).toUpperCase().startsWith('CAP_') ? String(n).toUpperCase() : `CAP_${String(n).toUpperCase()}`];
+    if (bit === undefined) warnings.push(`unknown capability "${n}" (config.json ${pointer}/${i}) ignored`);
+    else m |= 1n << BigInt(bit);
+  });
+  return m;
+}
+
+/** "0-3,7" -> a little-endian CPU mask (sched_setaffinity's cpu_set_t bytes). */
+export function cpuListMask(list: string, pointer: string): Buffer {
+  const cpus: number[] = [];
+  for (const part of list.split(',').map((s) => s.trim()).filter(Boolean)) {
+    const m = /^(\d+)(?:-(\d+))?$/.exec(part);
+    if (!m) fail(pointer, `bad CPU list "${list}"`);
+    const a = Number(m[1]);
+    const b = m[2] === undefined ? a : Number(m[2]);
+    if (b < a || b > 8191) fail(pointer, `bad CPU range "${part}"`);
+    for (let c = a; c <= b; c++) cpus.push(c);
+  }
+  const bytes = Buffer.alloc(Math.max(8, Math.ceil((Math.max(-1, ...cpus) + 1) / 64) * 8));
+  for (const c of cpus) bytes[c >> 3] |= 1 << (c & 7);
+  return bytes;
+}
+
+function mapText(maps: any[] | undefined): string {
+  return (maps ?? []).map((m) => `${m.containerID} ${m.hostID} ${m.size}\n`).join('');
+}
+
+function nsNames(flags: number): string {
+  return Object.entries(NAMESPACES)
+    .filter(([, v]) => flags & v.flag)
+    .map(([k]) => k)
+    .join(', ');
+}
+
+/** The namespace part: op 0, joins, user and time namespaces, the fork into the pid namespace. */
+function namespaceOps(config: any, opts: BuildOptions): PlanOp[] {
+  const list: any[] = config.linux?.namespaces ?? [];
+  const seen = new Set<string>();
+  let newFlags = 0;
+  const joins: Array<{ type: string; path: string; i: number }> = [];
+  list.forEach((ns, i) => {
+    const def = NAMESPACES[ns?.type];
+    if (!def) fail(`/linux/namespaces/${i}/type`, `unknown namespace type ${JSON.stringify(ns?.type)}`);
+    if (seen.has(ns.type)) fail(`/linux/namespaces/${i}`, `duplicate namespace type "${ns.type}"`);
+    seen.add(ns.type);
+    if (ns.path) joins.push({ type: ns.type, path: ns.path, i });
+    else newFlags |= def.flag;
+  });
+  const viaClone = joins.length === 0;
+  const cloneFlags = viaClone ? newFlags & ~(CLONE.NEWCGROUP | CLONE.NEWTIME) : 0;
+  const ops: PlanOp[] = [];
+  const what = [
+    newFlags ? `new ${nsNames(newFlags)}` : '',
+    joins.length ? `join ${joins.map((j) => j.type).join(', ')}` : '',
+  ].filter(Boolean).join('; ');
+  ops.push({
+    kind: ProcessOp.Namespaces,
+    ints: [cloneFlags, viaClone ? 1 : 0],
+    strs: [],
+    pointer: '/linux/namespaces',
+    what: `namespaces: ${what || 'none'}${viaClone ? (cloneFlags ? ' (at clone)' : '') : ' (join, unshare, then fork the init)'}`,
+  });
+  // Joins: user first (the others may belong to it), mount last (paths resolve in ours until then).
+  const rank = (t: string) => (t === 'user' ? 0 : t === 'mount' ? 2 : 1);
+  for (const j of [...joins].sort((a, b) => rank(a.type) - rank(b.type) || a.i - b.i)) {
+    ops.push({
+      kind: ProcessOp.JoinNamespace,
+      ints: [NAMESPACES[j.type].flag],
+      strs: [j.path],
+      pointer: `/linux/namespaces/${j.i}/path`,
+      what: `join ${j.type} namespace ${j.path}`,
+    });
+  }
+  if (newFlags & CLONE.NEWUSER) {
+    const uid = config.linux?.uidMappings;
+    const gid = config.linux?.gidMappings;
+    if (!uid?.length) fail('/linux/uidMappings', 'a new user namespace needs uidMappings');
+    if (!gid?.length) fail('/linux/gidMappings', 'a new user namespace needs gidMappings');
+    ops.push({
+      kind: ProcessOp.UserNamespace,
+      ints: [opts.host?.rootless ? 1 : 0, viaClone ? 0 : 1],
+      strs: [mapText(uid), mapText(gid)],
+      pointer: '/linux/uidMappings',
+      what: `${viaClone ? '' : 'unshare the user namespace, '}write uid_map and gid_map${opts.host?.rootless ? ' (setgroups deny)' : ''}`,
+    });
+  } else if (config.linux?.uidMappings?.length && !joins.some((j) => j.type === 'user')) {
+    fail('/linux/uidMappings', 'uidMappings need a user namespace');
+  }
+  const rest = newFlags & ~(CLONE.NEWUSER | CLONE.NEWCGROUP | CLONE.NEWTIME);
+  if (!viaClone && rest) {
+    ops.push({ kind: ProcessOp.Unshare, ints: [rest], strs: [], pointer: '/linux/namespaces', what: `unshare ${nsNames(rest)}` });
+  }
+  const offsets = config.linux?.timeOffsets as Record<string, { secs?: number; nanosecs?: number }> | undefined;
+  if (newFlags & CLONE.NEWTIME) {
+    const lines = Object.entries(offsets ?? {}).map(([clock, o]) => {
+      if (clock !== 'monotonic' && clock !== 'boottime') fail(`/linux/timeOffsets/${clock}`, `unknown clock "${clock}" (monotonic or boottime)`);
+      return `${clock} ${o?.secs ?? 0} ${o?.nanosecs ?? 0}\n`;
+    });
+    ops.push({
+      kind: ProcessOp.TimeNamespace,
+      ints: [lines.length ? 1 : 0],
+      strs: [lines.join('')],
+      pointer: lines.length ? '/linux/timeOffsets' : '/linux/namespaces',
+      what: `unshare the time namespace${lines.length ? ', offsets ' + lines.join('; ').replace(/\n/g, '') : ''}`,
+    });
+  } else if (offsets && Object.keys(offsets).length && !joins.some((j) => j.type === 'time')) {
+    fail('/linux/timeOffsets', 'timeOffsets need a new time namespace');
+  }
+  if (!viaClone) ops.push({ kind: ProcessOp.ForkInit, ints: [], strs: [], pointer: '', what: 'fork the init into the new pid and time namespaces' });
+  ops.push({ kind: ProcessOp.NsReady, ints: [], strs: [], pointer: '', what: 'namespaces ready: rlimits, cgroup, prestart and createRuntime hooks' });
+  if (newFlags & CLONE.NEWCGROUP) ops.push({ kind: ProcessOp.CgroupNamespace, ints: [], strs: [], pointer: '/linux/namespaces', what: 'unshare the cgroup namespace (inside the container cgroup)' });
+  return ops;
+}
+
+function processOps(config: any, opts: BuildOptions, warnings: string[]): { early: PlanOp[]; late: PlanOp[]; console?: PlanOp } {
+  const p = config.process;
+  const early: PlanOp[] = [];
+  const late: PlanOp[] = [];
+  (p.rlimits ?? []).forEach((r: any, i: number) => {
+    const res = RLIMITS[r?.type];
+    if (res === undefined) fail(`/process/rlimits/${i}/type`, `unknown rlimit ${JSON.stringify(r?.type)}`);
+    const soft = u64ish(r.soft, `/process/rlimits/${i}/soft`);
+    const hard = u64ish(r.hard, `/process/rlimits/${i}/hard`);
+    if (hard !== -1n && (soft === -1n || soft > hard)) fail(`/process/rlimits/${i}`, `${r.type}: soft limit ${r.soft} is above the hard limit ${r.hard}`);
+    early.push({ kind: ProcessOp.Rlimit, ints: [res, soft, hard], strs: [], pointer: `/process/rlimits/${i}`, what: `setrlimit ${r.type} ${r.soft}:${r.hard}` });
+  });
+  if (p.oomScoreAdj !== undefined) {
+    early.push({ kind: ProcessOp.OomScoreAdj, ints: [p.oomScoreAdj], strs: [], pointer: '/process/oomScoreAdj', what: `oom_score_adj ${p.oomScoreAdj}` });
+  }
+
+  let console: PlanOp | undefined;
+  if (p.terminal) {
+    console = {
+      kind: ProcessOp.Console,
+      ints: [p.consoleSize?.height ?? 0, p.consoleSize?.width ?? 0],
+      strs: [],
+      pointer: '/process/terminal',
+      what: 'open a pty from /dev/pts/ptmx, send the master, slave on stdio and /dev/console',
+    };
+  }
+
+  if (p.apparmorProfile) {
+    if (opts.host?.apparmor === false) fail('/process/apparmorProfile', `apparmor profile "${p.apparmorProfile}" is set but AppArmor is not enabled on this host`);
+    late.push({ kind: ProcessOp.Apparmor, ints: [], strs: [p.apparmorProfile], pointer: '/process/apparmorProfile', what: `apparmor profile ${p.apparmorProfile} on exec` });
+  }
+  if (p.selinuxLabel) {
+    if (opts.host?.selinux === false) fail('/process/selinuxLabel', `selinux label "${p.selinuxLabel}" is set but SELinux is not enabled on this host`);
+    late.push({ kind: ProcessOp.SelinuxLabel, ints: [], strs: [p.selinuxLabel], pointer: '/process/selinuxLabel', what: `selinux label ${p.selinuxLabel} on exec` });
+  }
+  const pers = config.linux?.personality;
+  if (pers) {
+    const d = PERSONALITY_DOMAINS[pers.domain];
+    if (d === undefined) fail('/linux/personality/domain', `unknown personality domain ${JSON.stringify(pers.domain)}`);
+    if (pers.flags?.length) fail('/linux/personality/flags', 'no personality flags are supported');
+    late.push({ kind: ProcessOp.Personality, ints: [d], strs: [], pointer: '/linux/personality', what: `personality ${pers.domain}` });
+  }
+  if (p.scheduler) {
+    const s = p.scheduler;
+    const policy = SCHED_POLICIES[s.policy];
+    if (policy === undefined) fail('/process/scheduler/policy', `unknown scheduler policy ${JSON.stringify(s.policy)}`);
+    let flags = 0;
+    (s.flags ?? []).forEach((f: string, i: number) => {
+      const v = SCHED_FLAGS[f];
+      if (v === undefined) fail(`/process/scheduler/flags/${i}`, `unknown scheduler flag ${JSON.stringify(f)}`);
+      flags |= v;
+    });
+    late.push({
+      kind: ProcessOp.Scheduler,
+      ints: [policy, flags, s.nice ?? 0, s.priority ?? 0, u64ish(s.runtime ?? 0, '/process/scheduler/runtime'), u64ish(s.deadline ?? 0, '/process/scheduler/deadline'), u64ish(s.period ?? 0, '/process/scheduler/period')],
+      strs: [],
+      pointer: '/process/scheduler',
+      what: `sched_setattr ${s.policy}${s.nice !== undefined ? ' nice ' + s.nice : ''}${s.priority !== undefined ? ' priority ' + s.priority : ''}`,
+    });
+  }
+  if (p.ioPriority) {
+    const c = IOPRIO_CLASSES[p.ioPriority.class];
+    if (c === undefined) fail('/process/ioPriority/class', `unknown I/O priority class ${JSON.stringify(p.ioPriority.class)}`);
+    const level = p.ioPriority.priority;
+    if (!Number.isInteger(level) || level < 0 || level > 7) fail('/process/ioPriority/priority', `I/O priority ${JSON.stringify(level)} is not 0..7`);
+    late.push({ kind: ProcessOp.IoPriority, ints: [(c << 13) | level], strs: [], pointer: '/process/ioPriority', what: `ioprio_set ${p.ioPriority.class} ${level}` });
+  }
+  const nnp = !!p.noNewPrivileges;
+  if (nnp) late.push({ kind: ProcessOp.NoNewPrivileges, ints: [], strs: [], pointer: '/process/noNewPrivileges', what: 'no_new_privs' });
+
+  let seccompOp: PlanOp | undefined;
+  if (config.linux?.seccomp) {
+    const sc = opts.seccomp ?? require('../seccomp').compile(config.linux.seccomp, { pointer: '/linux/seccomp' });
+    const flags = (sc.flags | (sc.notify ? SECCOMP_FILTER_FLAG_NEW_LISTENER : 0)) >>> 0;
+    seccompOp = {
+      kind: ProcessOp.Seccomp,
+      ints: [flags, sc.notify ? 1 : 0],
+      strs: [sc.program],
+      pointer: '/linux/seccomp',
+      what: `load the seccomp filter (${sc.program.length / 8} instructions${sc.notify ? ', listener to the parent' : ''})`,
+    };
+    // runc: without no_new_privs loading a filter needs CAP_SYS_ADMIN, so it goes in while still
+    // privileged; with it, as late as possible (fewer setup syscalls run under the filter).
+    if (!nnp) late.push(seccompOp);
+  }
+
+  if (typeof p.cwd !== 'string' || !p.cwd.startsWith('/')) fail('/process/cwd', `cwd ${JSON.stringify(p.cwd)} must be an absolute path`);
+  late.push({ kind: ProcessOp.Cwd, ints: [], strs: [p.cwd], pointer: '/process/cwd', what: `chdir ${p.cwd} (created if missing)` });
+
+  const caps = p.capabilities;
+  if (caps) {
+    const bnd = capMask(caps.bounding, '/process/capabilities/bounding', warnings);
+    late.push({ kind: ProcessOp.Bounding, ints: [bnd], strs: [], pointer: '/process/capabilities/bounding', what: `bounding set ${hex(bnd)}` });
+  }
+  const user = p.user ?? { uid: 0, gid: 0 };
+  const gids: number[] = user.additionalGids ?? [];
+  const setgroups = !(opts.host?.rootless && gids.length === 0);
+  late.push({
+    kind: ProcessOp.Identity,
+    ints: [user.uid ?? 0, user.gid ?? 0, caps ? 1 : 0, setgroups ? 1 : 0, ...gids],
+    strs: [],
+    pointer: '/process/user',
+    what: `setgroups [${gids.join(',')}], setresgid ${user.gid ?? 0}, setresuid ${user.uid ?? 0}`,
+  });
+  if (caps) {
+    const e = capMask(caps.effective, '/process/capabilities/effective', warnings);
+    const pm = capMask(caps.permitted, '/process/capabilities/permitted', warnings);
+    const ih = capMask(caps.inheritable, '/process/capabilities/inheritable', warnings);
+    const am = capMask(caps.ambient, '/process/capabilities/ambient', warnings);
+    late.push({
+      kind: ProcessOp.Capabilities,
+      ints: [e, pm, ih, am],
+      strs: [],
+      pointer: '/process/capabilities',
+      what: `capset effective ${hex(e)} permitted ${hex(pm)} inheritable ${hex(ih)}, ambient ${hex(am)}`,
+    });
+  }
+  if (user.umask !== undefined && user.umask !== null) {
+    late.push({ kind: ProcessOp.Umask, ints: [user.umask], strs: [], pointer: '/process/user/umask', what: `umask ${(user.umask as number).toString(8).padStart(4, '0')}` });
+  }
+  if (seccompOp && nnp) late.push(seccompOp);
+
+  const args: string[] = p.args ?? [];
+  if (!args.length) fail('/process/args', 'process.args must name the program to run');
+  let env: string[] = [...(p.env ?? [])];
+  const listen = opts.listenFds ?? 0;
+  if (listen > 0) {
+    env = env.filter((e) => !e.startsWith('LISTEN_FDS=') && !e.startsWith('LISTEN_PID='));
+    env.push(`LISTEN_FDS=${listen}`, 'LISTEN_PID=1');
+  }
+  late.push({
+    kind: ProcessOp.ResolveExec,
+    ints: [args.length, env.length],
+    strs: [...args, ...env],
+    pointer: '/process/args/0',
+    what: `look up ${args[0]} in the container's PATH`,
+  });
+  late.push({ kind: ProcessOp.Ready, ints: [], strs: [], pointer: '', what: 'report ready, wait on exec.fifo for start' });
+  (config.hooks?.startContainer ?? []).forEach((h: any, i: number) => {
+    const hargs: string[] = h.args?.length ? h.args : [h.path];
+    const henv: string[] = h.env ?? [];
+    late.push({
+      kind: ProcessOp.StartContainerHook,
+      ints: [h.timeout ?? 0, hargs.length, henv.length],
+      strs: [h.path, ...hargs, ...henv],
+      pointer: `/hooks/startContainer/${i}`,
+      what: `startContainer hook ${h.path}`,
+    });
+  });
+  const preserved = listen + (opts.preserveFds ?? 0);
+  late.push({ kind: ProcessOp.Exec, ints: [preserved], strs: [], pointer: '/process/args', what: `execve ${JSON.stringify(args)}${preserved ? `, fds 0..${2 + preserved} kept` : ''}` });
+  return { early, late, console };
+}
+
+function hex(v: bigint): string {
+  return '0x' + v.toString(16).padStart(16, '0');
+}
+
+export function buildPlan(config: any, opts: BuildOptions): Plan {
+  if (!config?.process) fail('/process', 'process is required to create a container');
+  const warnings: string[] = [];
+  const ops = namespaceOps(config, opts);
+  const proc = processOps(config, opts, warnings);
+  ops.push(...proc.early);
+  const rootfs = buildRootfsOps(config, { bundle: opts.bundle, noPivot: opts.noPivot });
+  let pivot = rootfs.findIndex((o) => o.kind === RootfsOp.Pivot);
+  if (pivot < 0) pivot = rootfs.length;
+  const hooks = config.hooks?.createContainer ?? [];
+  const before = rootfs.slice(0, pivot);
+  const after = rootfs.slice(pivot);
+  ops.push(...before);
+  if (hooks.length) {
+    ops.push({
+      kind: ProcessOp.CreateContainerHooks,
+      ints: [],
+      strs: [],
+      pointer: '/hooks/createContainer',
+      what: `createContainer hooks (${hooks.length}) in the container's namespaces`,
+    });
+  }
+  if (after.length) ops.push(after[0]);
+  if (proc.console) ops.push(proc.console);
+  ops.push(...after.slice(1));
+  ops.push(...proc.late);
+  return { ops, warnings };
+}
+
+const KIND_NAMES: Record<number, string> = {};
+for (const [k, v] of Object.entries(ProcessOp)) KIND_NAMES[v] = k;
+for (const [k, v] of Object.entries(RootfsOp)) KIND_NAMES[v] = k;
+
+/** One line per op: index, kind, what it does, and the JSON pointer it came from. */
+export function describePlan(plan: Plan): string {
+  const w = String(plan.ops.length - 1).length;
+  const lines = plan.ops.map((op, i) => {
+    const kind = (KIND_NAMES[op.kind] ?? `op${op.kind}`).padEnd(20);
+    const where = op.pointer ? `  (config.json ${op.pointer})` : '';
+    return `${String(i).padStart(w)}  ${kind} ${op.what}${where}`;
+  });
+  for (const warn of plan.warnings) lines.push(`warning: ${warn}`);
+  return lines.join('\n');
+}

@@ -1,0 +1,139 @@
+/**
+ * Process and namespace op kinds (1..99) of a Plan, and the kernel constants buildPlan needs.
+ * addon/child_internal.h holds the same numbers (ProcessOpKind); the int/string layout of each op
+ * is documented here and nowhere else.
+ *
+ * Who runs an op: the child's interpreter runs every op in order, except those marked
+ * "parent", which the parent (spawn.cc) applies to the init from outside when the child reports
+ * kSyncNsReady (they need privileges the child may no longer have inside a user namespace).
+ */
+export const ProcessOp = {
+  /**
+   * Always op 0. ints: [cloneFlags, viaClone(0|1)]. viaClone=1 (no namespace is joined): the
+   * parent clones with cloneFlags (the new user, mount, pid, network, ipc, uts namespaces) and
+   * the child is the init. viaClone=0: the parent clones a plain child that joins, unshares and
+   * then forks the init (ForkInit).
+   */
+  Namespaces: 1,
+  /** ints: [nstype (CLONE_NEW*)]; strs: [path]. setns; all Join ops' paths are opened before the first setns. */
+  JoinNamespace: 2,
+  /**
+   * ints: [setgroupsDeny(0|1), unshare(0|1)]; strs: [uid_map text, gid_map text]. unshare=1:
+   * unshare(CLONE_NEWUSER) first. Then kSyncUsernsReady: the parent writes the maps; then
+   * setresgid/setresuid(0) in the new namespace.
+   */
+  UserNamespace: 3,
+  /** ints: [flags]. unshare() of the new namespaces (slow path, after the joins and the user namespace). */
+  Unshare: 4,
+  /** ints: [hasOffsets(0|1)]; strs: [timens_offsets text]. unshare(CLONE_NEWTIME); the parent writes the offsets (kSyncTimeOffsets). */
+  TimeNamespace: 5,
+  /** Slow path: clone(CLONE_PARENT); the grandchild (now in the new pid and time namespaces) is the init. */
+  ForkInit: 6,
+  /** kSyncNsReady: the parent applies Rlimit/OomScoreAdj, moves the init into its cgroup, runs prestart/createRuntime hooks. */
+  NsReady: 7,
+  /** unshare(CLONE_NEWCGROUP), once the init is in its cgroup. */
+  CgroupNamespace: 8,
+  /** parent. ints: [resource, soft, hard] (-1 = RLIM_INFINITY). prlimit on the init. */
+  Rlimit: 9,
+  /** parent. ints: [value]. Writes /proc/<init>/oom_score_adj. */
+  OomScoreAdj: 10,
+
+  /** kSyncHooks: the parent runs the createContainer hooks in the init's namespaces (just before the pivot). */
+  CreateContainerHooks: 20,
+  /** ints: [rows, cols] (0: leave). After the pivot: a pty from the container's devpts, master to the parent, slave on 0..2 and /dev/console. */
+  Console: 21,
+  /** strs: [profile]. "exec <profile>" into /proc/thread-self/attr/apparmor/exec (or attr/exec). */
+  Apparmor: 22,
+  /** strs: [label]. Written to /proc/thread-self/attr/exec. */
+  SelinuxLabel: 23,
+  /** ints: [persona]. personality(). */
+  Personality: 24,
+  /** ints: [policy, flags, nice, priority, runtime, deadline, period]. sched_setattr(0). */
+  Scheduler: 25,
+  /** ints: [ioprio value ((class << 13) | level)]. ioprio_set(IOPRIO_WHO_PROCESS, 0). */
+  IoPriority: 26,
+  /** prctl(PR_SET_NO_NEW_PRIVS, 1). */
+  NoNewPrivileges: 27,
+  /** ints: [flags, notify(0|1)]; strs: [BPF program]. seccomp(SECCOMP_SET_MODE_FILTER); a listener fd goes to the parent (kSyncFd). */
+  Seccomp: 28,
+  /** strs: [cwd]. Created if missing (mode 0755), resolved inside the root (openat2 RESOLVE_IN_ROOT), fchdir. */
+  Cwd: 29,
+  /** ints: [bounding mask]. PR_CAPBSET_DROP of every capability not in the mask (before the ids change). */
+  Bounding: 30,
+  /** ints: [uid, gid, keepCaps(0|1), setgroups(0|1), ...additionalGids]. setgroups, setresgid, setresuid. */
+  Identity: 31,
+  /** ints: [effective, permitted, inheritable, ambient] masks. capset, then the ambient set. */
+  Capabilities: 32,
+  /** ints: [umask]. */
+  Umask: 33,
+  /** ints: [nargs, nenv]; strs: [...args, ...env]. args[0] looked up in the container's PATH; HOME from /etc/passwd when unset. */
+  ResolveExec: 34,
+  /** kSyncReady, then blocks on exec.fifo until start writes the state JSON. */
+  Ready: 35,
+  /** ints: [timeoutSecs, nargs, nenv]; strs: [path, ...args, ...env]. fork + execve in the container, the state JSON on stdin. */
+  StartContainerHook: 36,
+  /** ints: [final(0|1)]; strs: [cpu mask bytes]. sched_setaffinity (exec'd processes only: not the init, per config.md). */
+  CpuAffinity: 37,
+  /** ints: [preserved fds]. close_range above them, clear O_NONBLOCK on 0..2, execve. */
+  Exec: 38,
+} as const;
+
+export type ProcessOpKind = (typeof ProcessOp)[keyof typeof ProcessOp];
+
+/** Ops the parent applies from outside (see the header comment). */
+export const PARENT_OPS: ReadonlySet<number> = new Set([ProcessOp.Rlimit, ProcessOp.OomScoreAdj]);
+
+export const CLONE = {
+  NEWTIME: 0x80,
+  NEWNS: 0x20000,
+  NEWCGROUP: 0x02000000,
+  NEWUTS: 0x04000000,
+  NEWIPC: 0x08000000,
+  NEWUSER: 0x10000000,
+  NEWPID: 0x20000000,
+  NEWNET: 0x40000000,
+} as const;
+
+/** OCI namespace type -> clone flag and /proc/<pid>/ns file name. */
+export const NAMESPACES: Readonly<Record<string, { flag: number; file: string }>> = {
+  pid: { flag: CLONE.NEWPID, file: 'pid' },
+  network: { flag: CLONE.NEWNET, file: 'net' },
+  mount: { flag: CLONE.NEWNS, file: 'mnt' },
+  ipc: { flag: CLONE.NEWIPC, file: 'ipc' },
+  uts: { flag: CLONE.NEWUTS, file: 'uts' },
+  user: { flag: CLONE.NEWUSER, file: 'user' },
+  cgroup: { flag: CLONE.NEWCGROUP, file: 'cgroup' },
+  time: { flag: CLONE.NEWTIME, file: 'time' },
+};
+
+/** Capability numbers (include/uapi/linux/capability.h). */
+export const CAPS: Readonly<Record<string, number>> = {
+  CAP_CHOWN: 0, CAP_DAC_OVERRIDE: 1, CAP_DAC_READ_SEARCH: 2, CAP_FOWNER: 3, CAP_FSETID: 4, CAP_KILL: 5,
+  CAP_SETGID: 6, CAP_SETUID: 7, CAP_SETPCAP: 8, CAP_LINUX_IMMUTABLE: 9, CAP_NET_BIND_SERVICE: 10,
+  CAP_NET_BROADCAST: 11, CAP_NET_ADMIN: 12, CAP_NET_RAW: 13, CAP_IPC_LOCK: 14, CAP_IPC_OWNER: 15,
+  CAP_SYS_MODULE: 16, CAP_SYS_RAWIO: 17, CAP_SYS_CHROOT: 18, CAP_SYS_PTRACE: 19, CAP_SYS_PACCT: 20,
+  CAP_SYS_ADMIN: 21, CAP_SYS_BOOT: 22, CAP_SYS_NICE: 23, CAP_SYS_RESOURCE: 24, CAP_SYS_TIME: 25,
+  CAP_SYS_TTY_CONFIG: 26, CAP_MKNOD: 27, CAP_LEASE: 28, CAP_AUDIT_WRITE: 29, CAP_AUDIT_CONTROL: 30,
+  CAP_SETFCAP: 31, CAP_MAC_OVERRIDE: 32, CAP_MAC_ADMIN: 33, CAP_SYSLOG: 34, CAP_WAKE_ALARM: 35,
+  CAP_BLOCK_SUSPEND: 36, CAP_AUDIT_READ: 37, CAP_PERFMON: 38, CAP_BPF: 39, CAP_CHECKPOINT_RESTORE: 40,
+};
+
+/** RLIMIT_* numbers (asm-generic/resource.h; the same on x86 and arm). */
+export const RLIMITS: Readonly<Record<string, number>> = {
+  RLIMIT_CPU: 0, RLIMIT_FSIZE: 1, RLIMIT_DATA: 2, RLIMIT_STACK: 3, RLIMIT_CORE: 4, RLIMIT_RSS: 5,
+  RLIMIT_NPROC: 6, RLIMIT_NOFILE: 7, RLIMIT_MEMLOCK: 8, RLIMIT_AS: 9, RLIMIT_LOCKS: 10,
+  RLIMIT_SIGPENDING: 11, RLIMIT_MSGQUEUE: 12, RLIMIT_NICE: 13, RLIMIT_RTPRIO: 14, RLIMIT_RTTIME: 15,
+};
+
+export const SCHED_POLICIES: Readonly<Record<string, number>> = {
+  SCHED_OTHER: 0, SCHED_FIFO: 1, SCHED_RR: 2, SCHED_BATCH: 3, SCHED_ISO: 4, SCHED_IDLE: 5, SCHED_DEADLINE: 6,
+};
+export const SCHED_FLAGS: Readonly<Record<string, number>> = {
+  SCHED_FLAG_RESET_ON_FORK: 0x1, SCHED_FLAG_RECLAIM: 0x2, SCHED_FLAG_DL_OVERRUN: 0x4, SCHED_FLAG_KEEP_POLICY: 0x8,
+  SCHED_FLAG_KEEP_PARAMS: 0x10, SCHED_FLAG_UTIL_CLAMP_MIN: 0x20, SCHED_FLAG_UTIL_CLAMP_MAX: 0x40,
+};
+export const IOPRIO_CLASSES: Readonly<Record<string, number>> = { IOPRIO_CLASS_RT: 1, IOPRIO_CLASS_BE: 2, IOPRIO_CLASS_IDLE: 3 };
+export const PERSONALITY_DOMAINS: Readonly<Record<string, number>> = { LINUX: 0x0000, LINUX32: 0x0008 };
+
+/** seccomp(2) filter flag that asks for a notification fd. */
+export const SECCOMP_FILTER_FLAG_NEW_LISTENER = 8;

@@ -1,0 +1,150 @@
+/**
+ * The TypeScript face of the addon's spawn: encode the plan, hand it over with the exec fifo,
+ * and turn the child's failures (an op index and an errno) into the one error convention:
+ *   mount proc on /proc (config.json /mounts/1): mount: operation not permitted
+ * Also runs createContainer hooks inside the init's namespaces (runHooksInContainer), and reads
+ * the host facts buildPlan takes (hostFacts).
+ */
+import * as fs from 'node:fs';
+import { OcirtError } from '../errors';
+import type { Plan, HostFacts } from '../plan/build';
+import { encodePlan } from '../plan/encode';
+import { native, NativeChildError } from '../native';
+import type { Hook } from '../hooks/run';
+
+export type SyncEvent =
+  | { type: 'namespaces-ready'; pid: number }
+  | { type: 'create-container-hooks'; pid: number }
+  | {
+      type: 'fd';
+      pid: number;
+      purpose: 'console' | 'seccomp-listener';
+      fd: number;
+      /** Set it to keep `fd` open after onSync returns (the handler owns it then); spawnInit closes it otherwise. */
+      keep?: boolean;
+    };
+
+export interface SpawnInitOptions {
+  plan: Plan;
+  /** Part of the plan already (its Exec op); accepted for the caller's convenience. */
+  preserveFds?: number;
+  /** <state dir>/exec.fifo, made by the caller. */
+  execFifo: string;
+  /** A cgroup2 directory fd for clone3(CLONE_INTO_CGROUP). spawnInit closes it. */
+  cgroupDirFd?: number;
+  /** OCIRT_CALLER_NOFILE ("soft:hard"): the NOFILE limit when the config sets none. */
+  callerNofile?: string;
+  /** Called synchronously for each sync point; a throw aborts the create (the child is killed and reaped). */
+  onSync(ev: SyncEvent): void;
+}
+
+function isChildError(e: unknown): e is NativeChildError {
+  return !!e && typeof e === 'object' && (e as any).childError === true;
+}
+
+/** The child's failure as the user reads it: the op's description, its place in config.json, the errno. */
+export function childErrorMessage(plan: Plan, e: { opIndex: number; errnoText: string; detail: string; fullMessage: boolean }): { message: string; pointer?: string } {
+  const op = plan.ops[e.opIndex];
+  const pointer = op?.pointer || undefined;
+  if (e.fullMessage) return { message: e.detail, pointer };
+  const where = pointer ? ` (config.json ${pointer})` : '';
+  const what = op ? op.what : `op ${e.opIndex}`;
+  return { message: `${what}${where}: ${e.detail ? e.detail + ': ' : ''}${e.errnoText}`, pointer };
+}
+
+const ERRNO_CODE: Record<number, string> = { 1: 'EPERM', 2: 'ENOENT', 13: 'EACCES' };
+
+/** Clones the init and waits until it is parked on exec.fifo; returns its pid. */
+export function spawnInit(o: SpawnInitOptions): { pid: number } {
+  const buf = encodePlan(o.plan);
+  try {
+    const pid = native().spawn(
+      buf,
+      { execFifo: o.execFifo, cgroupDirFd: o.cgroupDirFd, callerNofile: o.callerNofile },
+      (raw) => {
+        if (raw.type !== 'fd') {
+          o.onSync(raw);
+          return;
+        }
+        const ev: SyncEvent = { type: 'fd', pid: raw.pid, purpose: raw.purpose as 'console' | 'seccomp-listener', fd: raw.fd };
+        try {
+          o.onSync(ev);
+        } finally {
+          if (!ev.keep) {
+            try {
+              fs.closeSync(raw.fd);
+            } catch {
+              /* the handler closed it */
+            }
+          }
+        }
+      },
+    );
+    return { pid };
+  } catch (e) {
+    if (isChildError(e)) {
+      const { message, pointer } = childErrorMessage(o.plan, e);
+      throw new OcirtError(message, { pointer, code: ERRNO_CODE[e.errno], cause: e });
+    }
+    throw e;
+  } finally {
+    if (o.cgroupDirFd !== undefined && o.cgroupDirFd >= 0) {
+      try {
+        fs.closeSync(o.cgroupDirFd);
+      } catch {
+        /* closed already */
+      }
+    }
+  }
+}
+
+/**
+ * createContainer hooks: each runs in the namespaces of the init `pid` (its path resolved in
+ * the runtime's mount namespace), with the state on stdin; the first failure throws, naming the
+ * hook and its pointer as runHooks does.
+ */
+export function runHooksInContainer(pid: number, hooks: Hook[] | undefined, stateJson: string): void {
+  (hooks ?? []).forEach((h, i) => {
+    const where = `createContainer hook ${h.path} (config.json /hooks/createContainer/${i})`;
+    let r;
+    try {
+      r = native().nsExec({
+        pid,
+        path: h.path,
+        args: h.args?.length ? h.args : [h.path],
+        env: h.env ?? [],
+        stdin: stateJson,
+        timeoutMs: h.timeout && h.timeout > 0 ? h.timeout * 1000 : 0,
+      });
+    } catch (e) {
+      throw new OcirtError(`${where}: ${(e as Error).message}`, { cause: e });
+    }
+    const out = r.output.trim();
+    if (r.timedOut) throw new OcirtError(`${where}: timed out after ${h.timeout}s`);
+    if (r.signal !== undefined) throw new OcirtError(`${where}: killed by signal ${r.signal}${out ? ': ' + out : ''}`);
+    if (r.code !== 0) throw new OcirtError(`${where}: exit status ${r.code}${out ? ': ' + out : ''}`);
+  });
+}
+
+function readTrim(file: string): string | undefined {
+  try {
+    return fs.readFileSync(file, 'utf8').trim();
+  } catch {
+    return undefined;
+  }
+}
+
+/** What buildPlan needs to know about this host (LSMs, root). */
+export function hostFacts(): HostFacts {
+  return {
+    apparmor: readTrim('/sys/module/apparmor/parameters/enabled') === 'Y',
+    selinux: fs.existsSync('/sys/fs/selinux/enforce'),
+    rootless: process.geteuid ? process.geteuid() !== 0 : false,
+  };
+}
+
+/** LISTEN_FDS of ocirt's environment (systemd socket activation), 0 when absent. */
+export function listenFds(env: NodeJS.ProcessEnv = process.env): number {
+  const n = Number(env.LISTEN_FDS);
+  return Number.isInteger(n) && n > 0 ? n : 0;
+}
