@@ -328,6 +328,12 @@ int CpuAffinity(ChildCtx* ctx, const Op& op) {
 
 }  // namespace
 
+void ChildExecReset() {
+  g_cwd_path = nullptr;
+  g_state_len = 0;
+  g_final_affinity = nullptr;
+}
+
 int RunExecOp(ChildCtx* ctx, const Op& op) {
   switch (op.kind) {
     case kOpResolveExec:

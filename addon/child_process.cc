@@ -367,6 +367,12 @@ int Capabilities(ChildCtx* ctx, const Op& op) {
 
 }  // namespace
 
+void ChildProcessReset() {
+  g_njoins = -1;
+  g_last_cap = -1;
+  g_cwd_retry_fd = -1;
+}
+
 int RunProcessOp(ChildCtx* ctx, const Op& op) {
   long r;
   switch (op.kind) {

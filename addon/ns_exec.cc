@@ -39,7 +39,10 @@ long NowMs() {
   return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-[[noreturn]] void ExecChild(const std::vector<NsFd>& ns, bool pidns, int in_r, int out_w, int exec_fd, char* const* argv, char* const* envp) {
+[[noreturn]] void ExecChild(const std::vector<NsFd>& ns, bool pidns, int in_r, int in_w, int out_r, int out_w, int exec_fd, char* const* argv, char* const* envp) {
+  // The parent's ends: the hook must see EOF on stdin once the parent is done writing.
+  sys::Close(in_w);
+  sys::Close(out_r);
   struct {
     void* handler;
     unsigned long flags;
@@ -63,6 +66,7 @@ long NowMs() {
     long pid = sys::Raw(__NR_clone, SIGCHLD, 0, 0, 0, 0);
     if (pid < 0) sys::ExitGroup(126);
     if (pid > 0) {
+      sys::CloseRange(0, ~0U, 0);  // hold no pipe end: EOFs belong to the hook
       int st = 0;
       sys::Wait4(static_cast<int>(pid), &st, 0);
       if (WIFSIGNALED(st)) sys::ExitGroup(128 + WTERMSIG(st));
@@ -175,7 +179,7 @@ Napi::Value NsExec(const Napi::CallbackInfo& info) {
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, &old);
   long child = syscall(__NR_clone, SIGCHLD, 0, 0, 0, 0);
-  if (child == 0) ExecChild(ns, pidns, in[0], out[1], exec_fd, argv.data(), envp.data());
+  if (child == 0) ExecChild(ns, pidns, in[0], in[1], out[0], out[1], exec_fd, argv.data(), envp.data());
   int clone_err = errno;
   pthread_sigmask(SIG_SETMASK, &old, nullptr);
   close_all();

@@ -45,6 +45,21 @@ export interface NsExecResult {
   output: string;
 }
 
+/** One syscall the child made under childDryRun. */
+export interface DryRunCall {
+  call: string;
+  args: number[];
+  path?: string;
+}
+export interface DryRunResult {
+  calls: DryRunCall[];
+  /** Sync record types the child sent (addon/child.h SyncType), in order. */
+  syncs: number[];
+  /** exit_group's code, or "exec" when it reached execve. */
+  exit: number | 'exec';
+  error?: { opIndex: number; errno: number; detail: string; fullMessage: boolean };
+}
+
 export interface Native {
   /** flock(fd, exclusive, wait) -> 0 or errno (EWOULDBLOCK when !wait and held). */
   flock(fd: number, exclusive: boolean, wait: boolean): number;
@@ -66,6 +81,11 @@ export interface Native {
   spawn(plan: Buffer, options: NativeSpawnOptions, onEvent: (ev: NativeSpawnEvent) => void): number;
   /** Runs a program in the namespaces of `pid` (createContainer hooks). */
   nsExec(o: NsExecOptions): NsExecResult;
+  /**
+   * Runs the child's interpreter in this process against a recorder (nothing reaches the kernel):
+   * the syscalls of the process ops in order; `fail` makes the nth (0: every) call of a name fail.
+   */
+  childDryRun(plan: Buffer, script?: { fail?: Array<{ call: string; errno: number; nth?: number }> }): DryRunResult;
 }
 
 let loaded: Native | undefined;

@@ -13,7 +13,7 @@
  */
 import { OcirtError } from '../errors';
 import type { PlanOp } from './op';
-import { buildRootfsOps } from './rootfs';
+import { buildRootfsOps, RootfsOptions } from './rootfs';
 import { RootfsOp } from './mount-ops';
 import {
   CAPS, CLONE, IOPRIO_CLASSES, NAMESPACES, PERSONALITY_DOMAINS, ProcessOp, RLIMITS, SCHED_FLAGS, SCHED_POLICIES,
@@ -45,6 +45,8 @@ export interface BuildOptions {
   /** The compiled seccomp program (src/seccomp compileCached). Compiled here when absent. */
   seccomp?: { program: Buffer; flags: number; notify: boolean };
   host?: HostFacts;
+  /** The host's cgroup mounts, for a cgroup mount in the config (src/plan/rootfs.ts hostCgroupMounts). */
+  cgroup?: RootfsOptions['cgroup'];
 }
 
 const U64_MAX_AS_NUMBER = 2 ** 63;
@@ -341,7 +343,7 @@ export function buildPlan(config: any, opts: BuildOptions): Plan {
   const ops = namespaceOps(config, opts);
   const proc = processOps(config, opts, warnings);
   ops.push(...proc.early);
-  const rootfs = buildRootfsOps(config, { bundle: opts.bundle, noPivot: opts.noPivot });
+  const rootfs = buildRootfsOps(config, { bundle: opts.bundle, noPivot: opts.noPivot, cgroup: opts.cgroup });
   let pivot = rootfs.findIndex((o) => o.kind === RootfsOp.Pivot);
   if (pivot < 0) pivot = rootfs.length;
   const hooks = config.hooks?.createContainer ?? [];
