@@ -1,37 +1,58 @@
 /**
  * Classic BPF as seccomp uses it: the encoding, an emulator over struct seccomp_data, and a
  * disassembler. Programs are arrays of struct sock_filter {u16 code; u8 jt; u8 jf; u32 k},
- * 8 bytes each, little-endian.
+ * 8 bytes each, in the host's byte order (as seccomp(2) reads them, and as index.ts writes them).
  */
+/**
+ * Opcodes and return values as const enums: tsc inlines them, so the compiler (index.ts) uses
+ * them without loading this module, which only disassemble and explain need.
+ */
+export const enum Op {
+  LD_W_ABS = 0x20, LD_IMM = 0x00, LDX_IMM = 0x01, LD_MEM = 0x60, LDX_MEM = 0x61, ST = 0x02, STX = 0x03,
+  AND_K = 0x54, JA = 0x05, JEQ_K = 0x15, JGT_K = 0x25, JGE_K = 0x35, JSET_K = 0x45, RET_K = 0x06, RET_A = 0x16,
+  TAX = 0x07, TXA = 0x87,
+}
+export const enum Ret {
+  KILL_PROCESS = 0x80000000, KILL_THREAD = 0, TRAP = 0x00030000, ERRNO = 0x00050000,
+  USER_NOTIF = 0x7fc00000, TRACE = 0x7ff00000, LOG = 0x7ffc0000, ALLOW = 0x7fff0000,
+}
+
 export const BPF = {
-  LD_W_ABS: 0x20, LD_IMM: 0x00, LDX_IMM: 0x01, LD_MEM: 0x60, LDX_MEM: 0x61, ST: 0x02, STX: 0x03,
-  AND_K: 0x54, JA: 0x05, JEQ_K: 0x15, JGT_K: 0x25, JGE_K: 0x35, JSET_K: 0x45, RET_K: 0x06, RET_A: 0x16,
-  TAX: 0x07, TXA: 0x87,
+  LD_W_ABS: Op.LD_W_ABS, LD_IMM: Op.LD_IMM, LDX_IMM: Op.LDX_IMM, LD_MEM: Op.LD_MEM, LDX_MEM: Op.LDX_MEM, ST: Op.ST, STX: Op.STX,
+  AND_K: Op.AND_K, JA: Op.JA, JEQ_K: Op.JEQ_K, JGT_K: Op.JGT_K, JGE_K: Op.JGE_K, JSET_K: Op.JSET_K, RET_K: Op.RET_K, RET_A: Op.RET_A,
+  TAX: Op.TAX, TXA: Op.TXA,
 } as const;
 
 export const RET = {
-  KILL_PROCESS: 0x80000000, KILL_THREAD: 0, TRAP: 0x00030000, ERRNO: 0x00050000,
-  USER_NOTIF: 0x7fc00000, TRACE: 0x7ff00000, LOG: 0x7ffc0000, ALLOW: 0x7fff0000,
+  KILL_PROCESS: Ret.KILL_PROCESS, KILL_THREAD: Ret.KILL_THREAD, TRAP: Ret.TRAP, ERRNO: Ret.ERRNO,
+  USER_NOTIF: Ret.USER_NOTIF, TRACE: Ret.TRACE, LOG: Ret.LOG, ALLOW: Ret.ALLOW,
 } as const;
 
+/** BPF_MAXINSNS: the kernel refuses longer programs. */
 export const MAX_INSNS = 4096;
 
 export interface Insn { code: number; jt: number; jf: number; k: number }
 
+const LE_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
 export function encode(insns: Insn[]): Buffer {
   const b = Buffer.alloc(insns.length * 8);
   insns.forEach((x, i) => {
-    b.writeUInt16LE(x.code, i * 8);
+    if (LE_HOST) b.writeUInt16LE(x.code, i * 8);
+    else b.writeUInt16BE(x.code, i * 8);
     b.writeUInt8(x.jt, i * 8 + 2);
     b.writeUInt8(x.jf, i * 8 + 3);
-    b.writeUInt32LE(x.k >>> 0, i * 8 + 4);
+    if (LE_HOST) b.writeUInt32LE(x.k >>> 0, i * 8 + 4);
+    else b.writeUInt32BE(x.k >>> 0, i * 8 + 4);
   });
   return b;
 }
 
 export function decode(p: Buffer): Insn[] {
   const out: Insn[] = [];
-  for (let o = 0; o + 8 <= p.length; o += 8) out.push({ code: p.readUInt16LE(o), jt: p[o + 2], jf: p[o + 3], k: p.readUInt32LE(o + 4) });
+  for (let o = 0; o + 8 <= p.length; o += 8) {
+    out.push({ code: LE_HOST ? p.readUInt16LE(o) : p.readUInt16BE(o), jt: p[o + 2], jf: p[o + 3], k: LE_HOST ? p.readUInt32LE(o + 4) : p.readUInt32BE(o + 4) });
+  }
   return out;
 }
 

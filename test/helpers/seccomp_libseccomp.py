@@ -2,7 +2,8 @@
 # Builds OCI LinuxSeccomp profiles with libseccomp (Debian python3-seccomp) the way runc does
 # (rules whose action is the default are dropped, unknown names skipped, native arch always in)
 # and prints each exported BPF program as hex, one per line. Input: a JSON list of profiles on stdin.
-import json, os, sys, tempfile, time, seccomp
+# SECCOMP_BENCH=n: times building the first one instead; SECCOMP_RESOLVE=1: syscall numbers per arch.
+import json, os, statistics, sys, tempfile, time, seccomp
 
 def action(name, errno):
     if name in ('SCMP_ACT_KILL', 'SCMP_ACT_KILL_THREAD'): return seccomp.KILL
@@ -47,15 +48,43 @@ def export(f):
         t.seek(0)
         return t.read()
 
+def resolve(query):
+    # {"archs": [SCMP_ARCH_...], "names": [...], "numbers": {arch: [...]}} -> per arch, "byName": each
+    # name's number (negative: none) and the name that number resolves back to (a multiplexer such as
+    # socketcall for the socket calls of x86), and "byNumber": each number's name
+    def name_of(arch, nr):
+        try:
+            return seccomp.resolve_syscall(arch, nr).decode()
+        except Exception:
+            return None
+    out = {}
+    for a in query['archs']:
+        arch = getattr(seccomp.Arch, a[len('SCMP_ARCH_'):])
+        by_name = []
+        for n in query['names']:
+            nr = seccomp.resolve_syscall(arch, n)
+            by_name.append([nr, name_of(arch, nr) if nr >= 0 else None])
+        out[a] = {'byName': by_name, 'byNumber': [name_of(arch, nr) for nr in query['numbers'][a]]}
+    return out
+
 def main():
     jobs = json.load(sys.stdin)
+    if os.environ.get('SECCOMP_RESOLVE'):
+        print(json.dumps(resolve(jobs)))
+        return
     if os.environ.get('SECCOMP_BENCH'):
+        # Median of n timed builds (build + export) after two warm-ups, and the first build after import.
         n = int(os.environ['SECCOMP_BENCH'])
-        for i in range(2): export(build(jobs[0]))
         t0 = time.perf_counter()
-        for i in range(n): prog = export(build(jobs[0]))
-        dt = (time.perf_counter() - t0) / n
-        print(json.dumps({'ms': dt * 1000, 'instructions': len(prog) // 8}))
+        export(build(jobs[0]))
+        first = time.perf_counter() - t0
+        export(build(jobs[0]))
+        times = []
+        for i in range(n):
+            t0 = time.perf_counter()
+            prog = export(build(jobs[0]))
+            times.append(time.perf_counter() - t0)
+        print(json.dumps({'ms': statistics.median(times) * 1000, 'first': first * 1000, 'instructions': len(prog) // 8}))
         return
     for p in jobs:
         print(export(build(p)).hex())

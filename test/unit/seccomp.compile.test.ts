@@ -4,7 +4,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { OcirtError } from '../../src/errors';
-import { compile, compileCached, disassemble, explain, seccompFeatures } from '../../src/seccomp';
+import { spawnSync } from 'node:child_process';
+import { cacheKey, compile, compileCached, disassemble, explain, seccompFeatures } from '../../src/seccomp';
 import type { SeccompProfile, SeccompSyscall } from '../../src/seccomp/profile';
 import { ARCHS, syscallTable } from '../../src/seccomp/arch';
 import { PODMAN_PROFILE, DEFAULT_CAPS, resolveEngineProfile } from '../helpers/seccomp-diff';
@@ -55,15 +56,43 @@ test('unknown syscall names are skipped; known-but-tableless arches are skipped'
   assert.equal(c.archs, ['SCMP_ARCH_X86_64']);
 });
 
-test('flags, NOTIFY adds NEW_LISTENER, features list them', () => {
-  assert.is(compile(base({ flags: ['SECCOMP_FILTER_FLAG_TSYNC', 'SECCOMP_FILTER_FLAG_LOG', 'SECCOMP_FILTER_FLAG_SPEC_ALLOW', 'SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV'] })).flags, 1 | 2 | 4 | 32);
+test('flags, NOTIFY adds NEW_LISTENER; only combinations the kernel takes', () => {
+  const all = ['SECCOMP_FILTER_FLAG_TSYNC', 'SECCOMP_FILTER_FLAG_LOG', 'SECCOMP_FILTER_FLAG_SPEC_ALLOW', 'SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV'];
+  // Without a listener the kernel refuses WAIT_KILLABLE_RECV (EINVAL): dropped, as libseccomp does.
+  assert.is(compile(base({ flags: all })).flags, 1 | 2 | 4);
   const n = compile(base({ syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_NOTIFY' }] }));
   assert.ok(n.notify);
   assert.is(n.flags & 8, 8);
   assert.not.ok(compile(base()).notify);
+  // With one it refuses TSYNC (without TSYNC_ESRCH): dropped, the init is single-threaded.
+  assert.is(compile(base({ flags: all, syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_NOTIFY' }] })).flags, 2 | 4 | 8 | 32);
+  assert.is(compile(base({ defaultAction: 'SCMP_ACT_NOTIFY', flags: ['SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV'] })).flags, 8 | 32);
+  throwsAt(() => compile(base({ flags: ['toString'] })), '/linux/seccomp/flags/0', /unknown seccomp flag "toString"/);
+});
+
+test('features: actions this kernel has, flags its seccomp(2) takes', () => {
   const f = seccompFeatures();
-  assert.ok(f.actions.includes('SCMP_ACT_KILL_PROCESS') && f.operators.includes('SCMP_CMP_MASKED_EQ'));
+  assert.ok(f.enabled);
+  assert.ok(f.operators.includes('SCMP_CMP_MASKED_EQ') && f.operators.length === 7);
   assert.ok(f.archs.includes('SCMP_ARCH_X32') && f.archs.includes('SCMP_ARCH_S390X'));
+  assert.equal(f.knownFlags, ['SECCOMP_FILTER_FLAG_TSYNC', 'SECCOMP_FILTER_FLAG_LOG', 'SECCOMP_FILTER_FLAG_SPEC_ALLOW', 'SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV']);
+  let avail: string[] | undefined;
+  try {
+    avail = fs.readFileSync('/proc/sys/kernel/seccomp/actions_avail', 'utf8').trim().split(/\s+/);
+  } catch {
+    // no procfs entry: the list goes by release
+  }
+  if (avail) {
+    assert.is(f.actions.includes('SCMP_ACT_NOTIFY'), avail.includes('user_notif'));
+    assert.is(f.actions.includes('SCMP_ACT_KILL_PROCESS'), avail.includes('kill_process'));
+    assert.is(f.actions.includes('SCMP_ACT_LOG'), avail.includes('log'));
+  }
+  assert.ok(f.actions.includes('SCMP_ACT_ERRNO') && f.actions.includes('SCMP_ACT_ALLOW'));
+  // seccomp(2) refuses flags newer than the kernel: WAIT_KILLABLE_RECV came with 5.19.
+  const [major, minor] = os.release().split('.').map(Number);
+  const v = major * 1000 + minor;
+  assert.is(f.supportedFlags.includes('SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV'), v >= 5019);
+  assert.is(f.supportedFlags.includes('SECCOMP_FILTER_FLAG_SPEC_ALLOW'), v >= 4017);
   assert.ok(f.supportedFlags.every((x) => f.knownFlags.includes(x)));
 });
 
@@ -114,7 +143,7 @@ test('podman default: decision tree within limits; cache hit returns the same pr
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ocirt-seccomp-'));
   try {
     const first = compileCached(p, { arch: 'x86_64', cacheDir: dir });
-    assert.equal(fs.readdirSync(dir).length, 1);
+    assert.equal(fs.readdirSync(dir), [cacheKey(p, { arch: 'x86_64' }) + '.bpf']);
     const second = compileCached(p, { arch: 'x86_64', cacheDir: dir });
     assert.ok(second.program.equals(c.program) && first.program.equals(c.program));
     assert.is(second.flags, c.flags);
@@ -122,6 +151,52 @@ test('podman default: decision tree within limits; cache hit returns the same pr
     compileCached({ ...p, flags: ['SECCOMP_FILTER_FLAG_LOG'] }, { arch: 'x86_64', cacheDir: dir });
     assert.equal(fs.readdirSync(dir).length, 2);
     assert.is(compileCached({ ...p, flags: ['SECCOMP_FILTER_FLAG_LOG'] }, { arch: 'x86_64', cacheDir: dir }).flags, 2);
+    const n = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_NOTIFY' }] };
+    compileCached(n, { arch: 'x86_64', cacheDir: dir });
+    const hit = compileCached(n, { arch: 'x86_64', cacheDir: dir });
+    assert.ok(hit.notify && hit.program.equals(compile(n, { arch: 'x86_64' }).program));
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('cache: a file under another profile\'s name (a hash collision) or a damaged one is not used', () => {
+  const p = base(), q = base({ syscalls: [{ names: ['rmdir'], action: 'SCMP_ACT_ERRNO' }] });
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ocirt-seccomp-'));
+  try {
+    compileCached(p, { cacheDir: dir });
+    const fp = path.join(dir, cacheKey(p) + '.bpf'), fq = path.join(dir, cacheKey(q) + '.bpf');
+    fs.copyFileSync(fp, fq);
+    assert.ok(compileCached(q, { cacheDir: dir }).program.equals(compile(q).program));
+    assert.not.ok(compileCached(q, { cacheDir: dir }).program.equals(compile(p).program));
+    // A cut file is a miss, compiled and written again.
+    fs.truncateSync(fq, 20);
+    assert.ok(compileCached(q, { cacheDir: dir }).program.equals(compile(q).program));
+    assert.ok(fs.statSync(fq).size > 20);
+    // The key covers the arch and the compiler version.
+    assert.is.not(cacheKey(p, { arch: 'x86_64' }), cacheKey(p, { arch: 'aarch64' }));
+    assert.is(cacheKey(p, { arch: 'x86_64' }), cacheKey(p, { arch: 'amd64' }));
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('cold start: compile() and a cache hit load only index.js and arch.js of src/', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ocirt-seccomp-'));
+  try {
+    const mod = require.resolve('../../src/seccomp');
+    const src = path.dirname(path.dirname(mod));
+    const script = `const s = require(${JSON.stringify(mod)});
+      const p = JSON.parse(process.argv[1]);
+      s.compile(p, { arch: 'x86_64' });
+      s.compileCached(p, { arch: 'x86_64', cacheDir: ${JSON.stringify(dir)} });
+      s.compileCached(p, { arch: 'x86_64', cacheDir: ${JSON.stringify(dir)} });
+      process.stdout.write(JSON.stringify(Object.keys(require.cache)));`;
+    const p = resolveEngineProfile(PODMAN_PROFILE, DEFAULT_CAPS, 'SCMP_ARCH_X86_64');
+    const r = spawnSync(process.execPath, ['-e', script, JSON.stringify(p)], { encoding: 'utf8' });
+    assert.is(r.status, 0, r.stderr);
+    const loaded = (JSON.parse(r.stdout) as string[]).filter((f) => f.startsWith(src + path.sep)).map((f) => path.relative(src, f)).sort();
+    assert.equal(loaded, ['seccomp/arch.js', 'seccomp/index.js']);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

@@ -1,10 +1,12 @@
 import { test } from 'uvu';
+import { spawnSync } from 'node:child_process';
+import * as path from 'node:path';
 import * as assert from 'uvu/assert';
 import { compile } from '../../src/seccomp';
 import { ARCHS, X32_SYSCALL_BIT, syscallTable } from '../../src/seccomp/arch';
 import { RET, run, seccompData } from '../../src/seccomp/bpf';
 import type { SeccompProfile, SeccompSyscall } from '../../src/seccomp/profile';
-import { DEFAULT_CAPS, PODMAN_PROFILE, libseccompPrograms, prng, resolveEngineProfile } from '../helpers/seccomp-diff';
+import { DEFAULT_CAPS, PODMAN_PROFILE, ROOT, libseccompPrograms, prng, resolveEngineProfile } from '../helpers/seccomp-diff';
 
 const ENOSYS_RET = (RET.ERRNO | 38) >>> 0;
 
@@ -173,6 +175,38 @@ test('random profiles over every action, operator, arg position and several arch
   assert.ok(t.cases > 20000, `${t.cases} cases`);
   assert.ok(t.enosys > 0, 'some numbers above the profile fell to ENOSYS');
   if (process.env.SECCOMP_DIFF_VERBOSE) console.log(t);
+});
+
+test('syscall tables: every entry is as libseccomp has it, and no name it knows for an arch is missing', () => {
+  const archs = [...ARCHS.keys()];
+  const tables = Object.fromEntries(archs.map((a) => [a, syscallTable(ARCHS.get(a)!)]));
+  const names = [...new Set(archs.flatMap((a) => [...tables[a].byName.keys()]))];
+  const numbers = Object.fromEntries(archs.map((a) => [a, [...tables[a].byNumber.keys()]]));
+  const r = spawnSync('/usr/bin/python3', [path.join(ROOT, 'test/helpers/seccomp_libseccomp.py')], {
+    input: JSON.stringify({ archs, names, numbers }), encoding: 'utf8', env: { ...process.env, SECCOMP_RESOLVE: '1' }, maxBuffer: 1 << 26,
+  });
+  assert.is(r.status, 0, r.stderr);
+  const lib = JSON.parse(r.stdout) as Record<string, { byName: [number, string | null][]; byNumber: (string | null)[] }>;
+  const wrong: string[] = [];
+  let entries = 0;
+  for (const a of archs) {
+    const t = tables[a];
+    // Each entry: libseccomp gives the number that name.
+    numbers[a].forEach((nr, i) => {
+      entries++;
+      if (lib[a].byNumber[i] !== t.byNumber.get(nr)) wrong.push(`${a} ${nr}: ocirt ${t.byNumber.get(nr)}, libseccomp ${lib[a].byNumber[i]}`);
+    });
+    // Each name libseccomp resolves on this arch to a number of its own is in the table with it
+    // (not the multiplexed socket and ipc calls, which libseccomp resolves to socketcall and ipc).
+    names.forEach((n, i) => {
+      const [nr, back] = lib[a].byName[i];
+      if (nr >= 0 && back === n && t.byName.get(n) !== nr) wrong.push(`${a} ${n}: ocirt ${t.byName.get(n)}, libseccomp ${nr}`);
+    });
+    const nrs = numbers[a];
+    assert.ok(nrs.every((x, i) => i === 0 || x > nrs[i - 1]), `${a}: numbers in order`);
+  }
+  assert.equal(wrong.slice(0, 10), []);
+  assert.ok(entries > 7000, `${entries}`);
 });
 
 test.run();
