@@ -44,7 +44,7 @@ export function ociState(c: Container): OciState {
   const st: OciState = {
     ociVersion: r?.ociVersion ?? '1.3.0',
     id: c.id,
-    pid: r && (c.status === 'created' || c.status === 'running' || c.status === 'paused') ? r.pid : 0,
+    pid: r && (c.status === 'creating' || c.status === 'created' || c.status === 'running' || c.status === 'paused') ? r.pid : 0,
     status: c.status,
     bundle: r?.bundle ?? '',
     rootfs: r?.rootfs ?? '',
