@@ -63,6 +63,8 @@ export interface DryRunResult {
 export interface Native {
   /** flock(fd, exclusive, wait) -> 0 or errno (EWOULDBLOCK when !wait and held). */
   flock(fd: number, exclusive: boolean, wait: boolean): number;
+  /** flock(fd, LOCK_UN) -> 0 or errno: a parked init may still hold a copy of the fd. */
+  funlock(fd: number): number;
   /** mkfifo(path, mode) -> 0 or errno. */
   mkfifo(path: string, mode: number): number;
   /** waitpid on a pool thread. */

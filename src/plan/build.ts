@@ -45,6 +45,11 @@ export interface BuildOptions {
   /** The compiled seccomp program (src/seccomp compileCached). Compiled here when absent. */
   seccomp?: { program: Buffer; flags: number; notify: boolean };
   host?: HostFacts;
+  /**
+   * The plan is for a process exec'd into a running container, not its init: only then does
+   * process.execCPUAffinity apply (config.md: "not applicable to the container's init process").
+   */
+  execProcess?: boolean;
   /** The host's cgroup mounts, for a cgroup mount in the config (src/plan/rootfs.ts hostCgroupMounts). */
   cgroup?: RootfsOptions['cgroup'];
 }
@@ -328,6 +333,10 @@ function processOps(config: any, opts: BuildOptions, warnings: string[]): { earl
       what: `startContainer hook ${h.path}`,
     });
   });
+  const aff = p.execCPUAffinity;
+  if (opts.execProcess && aff?.final) {
+    late.push({ kind: ProcessOp.CpuAffinity, ints: [1], strs: [cpuListMask(aff.final, '/process/execCPUAffinity/final')], pointer: '/process/execCPUAffinity/final', what: `CPU affinity ${aff.final} right before execve` });
+  }
   const preserved = listen + (opts.preserveFds ?? 0);
   late.push({ kind: ProcessOp.Exec, ints: [preserved], strs: [], pointer: '/process/args', what: `execve ${JSON.stringify(args)}${preserved ? `, fds 0..${2 + preserved} kept` : ''}` });
   return { early, late, console };
@@ -341,6 +350,11 @@ export function buildPlan(config: any, opts: BuildOptions): Plan {
   if (!config?.process) fail('/process', 'process is required to create a container');
   const warnings: string[] = [];
   const ops = namespaceOps(config, opts);
+  const aff = config.process.execCPUAffinity;
+  if (opts.execProcess && aff?.initial) {
+    // Before the move into the container's cgroup (NsReady).
+    ops.splice(1, 0, { kind: ProcessOp.CpuAffinity, ints: [0], strs: [cpuListMask(aff.initial, '/process/execCPUAffinity/initial')], pointer: '/process/execCPUAffinity/initial', what: `CPU affinity ${aff.initial} before the cgroup` });
+  }
   const proc = processOps(config, opts, warnings);
   ops.push(...proc.early);
   const rootfs = buildRootfsOps(config, { bundle: opts.bundle, noPivot: opts.noPivot, cgroup: opts.cgroup });

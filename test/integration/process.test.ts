@@ -287,6 +287,18 @@ test('createContainer hooks run in the container\'s namespaces; startContainer i
     assert.is(JSON.parse(inside[3]).id, id, 'startContainer ran in the container with the state');
   }));
 
+test('a createContainer hook past its timeout is killed and fails the create, leaving nothing', () =>
+  withBundleRt((c) => {
+    c.hooks = { createContainer: [{ path: '/bin/sleep', args: ['sleep', '600'], timeout: 1 }] };
+  }, (rt, b) => {
+    const id = ID('hooktmo');
+    const r = rt.run(['create', '--bundle', b.dir, id]);
+    assert.is(r.status, 1);
+    assert.match(r.stderr, /createContainer hook \/bin\/sleep \(config\.json \/hooks\/createContainer\/0\): timed out after 1s/);
+    assertNothingLeft(rt, id, b);
+    assert.not.ok(spawnSync('pgrep', ['-f', 'sleep 600']).stdout.length, 'the hook was killed');
+  }));
+
 test('terminal: the pty master goes to the console socket; the slave is stdio and /dev/console', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ocirt-console-'));
   const sock = path.join(dir, 'console.sock');

@@ -232,6 +232,18 @@ test('the runc default spec (ocirt spec) plans without warnings', () => {
   assert.ok(idx(p, R.Pivot) > 0);
 });
 
+test('execCPUAffinity: only for exec\'d processes (config.md), initial before the cgroup, final before execve', () => {
+  const mut = (c: any) => (c.process.execCPUAffinity = { initial: '1', final: '0-1' });
+  assert.is(idx(build(mut), P.CpuAffinity), -1, 'not for the init');
+  const p = build(mut, { execProcess: true });
+  const ops = of(p, P.CpuAffinity);
+  assert.equal(ops.map((o) => o.ints), [[0], [1]]);
+  assert.equal(ops.map((o) => o.pointer), ['/process/execCPUAffinity/initial', '/process/execCPUAffinity/final']);
+  assert.ok(idx(p, P.CpuAffinity) < idx(p, P.NsReady));
+  assert.ok(p.ops.map((o) => o.kind).lastIndexOf(P.CpuAffinity) > idx(p, P.Ready));
+  assert.equal([...(ops[1].strs[0] as Buffer)].slice(0, 1), [3]);
+});
+
 test('cpu lists to masks', () => {
   assert.equal([...cpuListMask('0-3,7', '/x')], [0x8f, 0, 0, 0, 0, 0, 0, 0]);
   assert.is(cpuListMask('64', '/x').length, 16);

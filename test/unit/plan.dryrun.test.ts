@@ -122,6 +122,14 @@ test('PATH lookup: the first executable wins; none gives runc\'s phrase', () => 
   assert.equal(none.error, { opIndex: p.ops.findIndex((o) => o.kind === P.ResolveExec), errno: 2, detail: 'exec: "foo": executable file not found in $PATH', fullMessage: true });
 });
 
+test('execCPUAffinity (exec\'d processes): initial before NsReady, final right before execve', () => {
+  const r = dry(plan((c) => (c.process.execCPUAffinity = { initial: '1', final: '0' }), { execProcess: true }));
+  const aff = indexes(r, 'sched_setaffinity');
+  assert.is(aff.length, 2);
+  assert.ok(aff[0] < indexes(r, 'sendmsg')[0], 'before the cgroup move');
+  assert.is(r.calls[aff[1] + 1].call, 'execve', 'the last call before execve');
+});
+
 test('user namespace: the child asks for its maps, then becomes root in it', () => {
   const r = dry(plan((c) => {
     c.linux.namespaces.push({ type: 'user' });
