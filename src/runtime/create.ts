@@ -12,7 +12,7 @@ import { lockDir } from '../state/lock';
 import { procStartTime } from '../state/status';
 import { loadBundle } from '../spec/load';
 import { buildPlan } from '../plan/build';
-import { spawnInit } from './spawn';
+import { spawnInit, hostFacts, listenFds, SyncEvent } from './spawn';
 import { runHooks, Hook } from '../hooks/run';
 import { cgroupForCreate, describeCgroup } from './cgroup';
 import { ociState } from './container';
@@ -44,7 +44,19 @@ export function create(o: CreateOptions): { pid: number } {
   }
   if (!terminal && o.consoleSocket) throw new OcirtError('cannot use --console-socket if process.terminal is false');
   const seccomp = config.linux?.seccomp ? require('../seccomp').compileCached(config.linux.seccomp, { cacheDir: path.join(o.root, '.seccomp-cache') }) : undefined;
-  const plan = buildPlan(config, { bundle: loaded.bundle, noPivot: !!o.noPivot, preserveFds: o.preserveFds ?? 0, seccomp });
+  // The cgroup's directories are known before anything is made: a cgroup mount on a v1 host
+  // binds them, so the plan needs them.
+  const cgPlanned = cgroupForCreate(o.id, config.linux?.cgroupsPath, !!o.systemdCgroup);
+  const { hostCgroupMounts } = require('../plan/rootfs') as typeof import('../plan/rootfs');
+  const plan = buildPlan(config, {
+    bundle: loaded.bundle,
+    noPivot: !!o.noPivot,
+    preserveFds: o.preserveFds ?? 0,
+    listenFds: listenFds(),
+    seccomp,
+    host: hostFacts(),
+    cgroup: hostCgroupMounts({ ...cgPlanned.dirs }),
+  });
 
   fs.mkdirSync(o.root, { recursive: true, mode: 0o711 });
   const dir = containerDir(o.root, o.id);
@@ -57,6 +69,7 @@ export function create(o: CreateOptions): { pid: number } {
   const lock = lockDir(dir)!;
   let cg: CgroupManager | undefined;
   let pid = 0;
+  let initAlive = false;
   const rec: ContainerRecord = {
     ociVersion: config.ociVersion,
     id: o.id,
@@ -76,7 +89,7 @@ export function create(o: CreateOptions): { pid: number } {
     const err = native().mkfifo(fifo, 0o600);
     if (err) throw new OcirtError(`mkfifo ${fifo}: ${ERRNO_TEXT[errnoName(err)] ?? 'errno ' + err}`);
     const cgPath = config.linux?.cgroupsPath as string | undefined;
-    cg = cgroupForCreate(o.id, cgPath, !!o.systemdCgroup);
+    cg = cgPlanned;
     cg.create();
     rec.cgroup = describeCgroup(cg, cg.path);
     writeRecord(o.root, rec);
@@ -88,7 +101,7 @@ export function create(o: CreateOptions): { pid: number } {
       execFifo: fifo,
       cgroupDirFd: cg.intoCgroupFd?.(),
       callerNofile: process.env.OCIRT_CALLER_NOFILE,
-      onSync(ev) {
+      onSync(ev: SyncEvent) {
         switch (ev.type) {
           case 'namespaces-ready':
             pid = ev.pid;
@@ -104,16 +117,20 @@ export function create(o: CreateOptions): { pid: number } {
             break;
           case 'fd':
             if (ev.purpose === 'console') {
-              if (o.consoleSocket) native().sendFd(o.consoleSocket, ev.fd!);
-              else o.onConsole!(ev.fd!);
+              if (o.consoleSocket) native().sendFd(o.consoleSocket, ev.fd);
+              else {
+                ev.keep = true; // the relay owns the master from now on
+                o.onConsole!(ev.fd);
+              }
             } else if (ev.purpose === 'seccomp-listener') {
-              native().sendFd(config.linux.seccomp.listenerPath, ev.fd!, seccompListenerMessage(config, stateJson()));
+              native().sendFd(config.linux.seccomp.listenerPath, ev.fd, seccompListenerMessage(config, stateJson(), ev.pid));
             }
             break;
         }
       },
     });
     pid = res.pid;
+    initAlive = true;
     rec.pid = pid;
     rec.initStartTime = procStartTime(pid) ?? rec.initStartTime;
     delete rec.creating;
@@ -122,16 +139,18 @@ export function create(o: CreateOptions): { pid: number } {
     debug(`created "${o.id}" with init ${pid}`);
     return { pid };
   } catch (e) {
-    undoCreate(dir, pid, cg);
+    // A failed spawn has killed and reaped its child already: its pid may be reused by now.
+    undoCreate(dir, initAlive ? pid : 0, cg);
     throw e;
   } finally {
     lock.release();
   }
 }
 
-function seccompListenerMessage(config: any, stateJson: string): string {
+function seccompListenerMessage(config: any, stateJson: string, pid: number): string {
   const st = JSON.parse(stateJson);
-  return JSON.stringify({ ociVersion: config.ociVersion, fds: ['seccompFd'], pid: st.pid, metadata: config.linux.seccomp.listenerMetadata ?? '', state: st });
+  st.pid = pid;
+  return JSON.stringify({ ociVersion: config.ociVersion, fds: ['seccompFd'], pid, metadata: config.linux.seccomp.listenerMetadata ?? '', state: st });
 }
 
 function undoCreate(dir: string, pid: number, cg: CgroupManager | undefined): void {

@@ -34,8 +34,6 @@ export function lockDir(dir: string, opts: { wait?: boolean } = {}): Lock | unde
   };
 }
 
-// TODO(integration): switch to src/native.ts, the single loader, once it lands.
 function addon(): { flock(fd: number, exclusive: boolean, wait: boolean): number; funlock(fd: number): number } {
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
-  return require('../../../build/Release/ocirt.node');
+  return (require('../native') as typeof import('../native')).native();
 }

@@ -124,7 +124,8 @@ test('two creates of one id at once: one wins, one says already exists', () =>
         const p = spawn(OCIRT, ['--root', rt.root, 'create', '--bundle', b.dir, 'same'], { stdio: ['ignore', 'ignore', 'pipe'] });
         let err = '';
         p.stderr.on('data', (d) => (err += d));
-        p.on('close', (code) => resolve({ code, err }));
+        // 'exit', not 'close': the winner's parked init holds stderr open, as the stdio contract says.
+        p.on('exit', (code) => setImmediate(() => resolve({ code, err })));
       });
     const rs = await Promise.all([go(), go()]);
     assert.is(rs.filter((r) => r.code === 0).length, 1, JSON.stringify(rs));
@@ -161,8 +162,8 @@ test('all six hooks run in order with the state on stdin', () => {
   }, (rt, b) => {
     try {
       rt.ok(['create', '--bundle', b.dir, 'hk']);
+      const st = rt.state('hk'); // before start: /bin/true may be gone (pid 0) right after it
       rt.ok(['start', 'hk']);
-      const st = rt.state('hk');
       assert.ok(waitFor(() => rt.state('hk').status === 'stopped'));
       rt.ok(['delete', 'hk']);
       const lines = fs.readFileSync(log, 'utf8').trim().split('\n');
