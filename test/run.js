@@ -1,53 +1,142 @@
 #!/usr/bin/env node
 'use strict';
-// Runs every uvu suite (unit always; integration as root) and ends with the one line CI
-// reads: "N passed, N failed". A suite that cannot run (no root in CI, a crash) counts as a
-// failure, never as a skip.
-const { spawnSync } = require('node:child_process');
+// Runs every uvu suite and ends with the one line CI reads: "N passed, N failed".
+// Unit tests run in one uvu process. Integration files (root) each run in their own process
+// group with a time limit, so one hung container cannot eat CI's whole budget: on timeout
+// the group is killed and the file counts as failed. A suite that cannot run (no root, a
+// crash) counts as a failure, never as a skip. Afterwards a sweep checks that no test left a
+// container, cgroup or mount behind, and a leftover is a failure too.
+const { spawn } = require('node:child_process');
 const path = require('node:path');
 const fs = require('node:fs');
+const os = require('node:os');
 
 const root = path.resolve(__dirname, '..');
 const uvu = path.join(root, 'node_modules', 'uvu', 'bin.js');
 const only = process.argv[2]; // optional: unit | integration | <regex on file names>
+const FILE_LIMIT_MS = Number(process.env.OCIRT_TEST_FILE_LIMIT_MS || 6 * 60_000);
 
-const suites = [
-  { name: 'unit', dir: 'dist/test/unit', needsRoot: false },
-  { name: 'integration', dir: 'dist/test/integration', needsRoot: true },
-];
-
-let passed = 0;
-let failed = 0;
-for (const s of suites) {
-  if (only && (only === 'unit' || only === 'integration') && only !== s.name) continue;
-  const dir = path.join(root, s.dir);
-  if (!fs.existsSync(dir)) continue;
-  if (s.needsRoot && process.getuid && process.getuid() !== 0) {
-    console.log(`# ${s.name}: needs root; counted as failed`);
-    failed += 1;
-    continue;
-  }
-  const pattern = only && only !== 'unit' && only !== 'integration' ? only : '\\.test\\.js$';
-  console.log(`# ${s.name} tests`);
-  const r = spawnSync(process.execPath, [uvu, dir, pattern], {
-    cwd: root,
-    stdio: ['ignore', 'pipe', 'inherit'],
-    encoding: 'utf8',
-    env: { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1' },
-    maxBuffer: 256 * 1024 * 1024,
+function runUvu(dir, pattern, limitMs) {
+  return new Promise((resolve) => {
+    const started = Date.now();
+    const child = spawn(process.execPath, [uvu, dir, pattern], {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1' },
+      detached: true, // its own process group, so a timeout reaches every container it started
+    });
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+      process.stdout.write(d);
+    });
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      try { process.kill(-child.pid, 'SIGKILL'); } catch {}
+    }, limitMs);
+    child.on('close', (status) => {
+      clearTimeout(timer);
+      resolve({ out, status, timedOut, ms: Date.now() - started });
+    });
   });
-  process.stdout.write(r.stdout || '');
-  const num = (label) => {
-    const m = new RegExp(`${label}:\\s+(\\d+)`).exec(r.stdout || '');
-    return m ? Number(m[1]) : 0;
-  };
-  const total = num('Total');
-  const ok = num('Passed');
-  let bad = total - ok - num('Skipped');
-  if (num('Skipped') > 0) bad += num('Skipped'); // a skip is a failure here
-  if (r.status !== 0 && bad === 0) bad = 1; // the suite crashed before counting
-  passed += ok;
-  failed += bad;
 }
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed === 0 ? 0 : 1);
+
+function count(out, label) {
+  const m = new RegExp(`${label}:\\s+(\\d+)`).exec(out);
+  return m ? Number(m[1]) : 0;
+}
+
+/** Containers, cgroups and mounts a test run left behind; each is reported and removed. */
+function sweep() {
+  const left = [];
+  const ocirt = path.join(root, 'bin', 'ocirt');
+  for (const name of fs.readdirSync(os.tmpdir())) {
+    if (!name.startsWith('ocirt-root-')) continue;
+    const r = path.join(os.tmpdir(), name);
+    for (const id of fs.readdirSync(r).filter((d) => !d.startsWith('.'))) {
+      left.push(`container ${id} under ${r}`);
+      require('node:child_process').spawnSync(ocirt, ['--root', r, 'delete', '--force', id], { stdio: 'ignore', timeout: 30_000 });
+    }
+    fs.rmSync(r, { recursive: true, force: true });
+  }
+  for (const ctrl of fs.existsSync('/sys/fs/cgroup') ? fs.readdirSync('/sys/fs/cgroup') : []) {
+    const parent = path.join('/sys/fs/cgroup', ctrl, 'ocirt');
+    if (!fs.existsSync(parent)) continue;
+    for (const d of fs.readdirSync(parent, { withFileTypes: true })) {
+      if (!d.isDirectory()) continue;
+      const dir = path.join(parent, d.name);
+      left.push(`cgroup ${dir}`);
+      try {
+        for (const pid of fs.readFileSync(path.join(dir, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean)) {
+          try { process.kill(Number(pid), 'SIGKILL'); } catch {}
+        }
+      } catch {}
+      for (let i = 0; i < 50; i++) {
+        try { fs.rmdirSync(dir); break; } catch { require('node:child_process').spawnSync('sleep', ['0.1']); }
+      }
+    }
+  }
+  const mounts = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n')
+    .map((l) => l.split(' ')[4]).filter((m) => m && /\/(ocitest-|ocirt-)/.test(m));
+  for (const m of mounts) left.push(`mount ${m}`);
+  return left;
+}
+
+async function main() {
+  const suites = [
+    { name: 'unit', dir: 'dist/test/unit', needsRoot: false, perFile: false },
+    { name: 'integration', dir: 'dist/test/integration', needsRoot: true, perFile: true },
+  ];
+  let passed = 0;
+  let failed = 0;
+  const notes = [];
+  for (const s of suites) {
+    if (only && (only === 'unit' || only === 'integration') && only !== s.name) continue;
+    const dir = path.join(root, s.dir);
+    if (!fs.existsSync(dir)) continue;
+    if (s.needsRoot && process.getuid && process.getuid() !== 0) {
+      console.log(`# ${s.name}: needs root; counted as failed`);
+      failed += 1;
+      continue;
+    }
+    const pattern = only && only !== 'unit' && only !== 'integration' ? new RegExp(only) : /\.test\.js$/;
+    const files = fs.readdirSync(dir).filter((f) => /\.test\.js$/.test(f) && pattern.test(f)).sort();
+    if (files.length === 0) continue;
+    console.log(`# ${s.name} tests`);
+    const batches = s.perFile ? files.map((f) => [f]) : [files];
+    for (const batch of batches) {
+      const re = batch.length === 1 ? `^${batch[0].replace(/\./g, '\\.')}$` : `(${batch.map((f) => f.replace(/\./g, '\\.')).join('|')})`;
+      const r = await runUvu(dir, re, s.perFile ? FILE_LIMIT_MS : 2 * FILE_LIMIT_MS);
+      const total = count(r.out, 'Total');
+      const ok = count(r.out, 'Passed');
+      const skipped = count(r.out, 'Skipped');
+      let bad = total - ok; // a skip is a failure here
+      if (r.timedOut) {
+        bad = Math.max(bad, 1);
+        notes.push(`${batch.join(', ')}: killed after ${Math.round(r.ms / 1000)} s`);
+        console.log(`\n# ${batch.join(', ')}: timed out after ${Math.round(r.ms / 1000)} s; counted as failed`);
+      } else if (r.status !== 0 && bad === 0) {
+        bad = 1; // the suite crashed before counting
+        notes.push(`${batch.join(', ')}: exited ${r.status} before counting`);
+      }
+      if (skipped) notes.push(`${batch.join(', ')}: ${skipped} skipped, counted as failed`);
+      if (s.perFile) console.log(`# ${batch[0]}: ${Math.round(r.ms / 100) / 10} s`);
+      passed += ok;
+      failed += bad;
+    }
+  }
+  if (process.getuid && process.getuid() === 0) {
+    const left = sweep();
+    if (left.length) {
+      console.log(`# left behind by the tests (now removed):\n${left.map((l) => `#   ${l}`).join('\n')}`);
+      failed += 1;
+      notes.push(`${left.length} leftovers`);
+    }
+  }
+  for (const n of notes) console.log(`# ${n}`);
+  console.log(`${passed} passed, ${failed} failed`);
+  process.exit(failed === 0 ? 0 : 1);
+}
+
+main();

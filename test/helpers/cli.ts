@@ -23,9 +23,32 @@ export class Runtime {
     this.root = fs.mkdtempSync(path.join(os.tmpdir(), 'ocirt-root-'));
   }
 
+  /**
+   * Captures stdout and stderr through files, never pipes: a detached container inherits
+   * ocirt's stdio (the runc contract), and a pipe it holds open would keep spawnSync waiting
+   * long after ocirt itself exited.
+   */
   run(args: string[], opts: SpawnSyncOptions = {}): Result {
-    const r = spawnSync(OCIRT, ['--root', this.root, ...args], { encoding: 'utf8', timeout: 60_000, ...opts });
-    return { status: r.status, signal: r.signal, stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? '') };
+    const given = Array.isArray(opts.stdio) ? opts.stdio : typeof opts.stdio === 'string' ? [opts.stdio, opts.stdio, opts.stdio] : [];
+    const cap = fs.mkdtempSync(path.join(os.tmpdir(), 'ocirt-out-'));
+    const files: (number | undefined)[] = [undefined, undefined, undefined];
+    try {
+      const stdio: any[] = [given[0] ?? 'pipe'];
+      for (const i of [1, 2]) {
+        const g = given[i];
+        if (g === undefined || g === 'pipe') {
+          files[i] = fs.openSync(path.join(cap, String(i)), 'w+');
+          stdio.push(files[i]);
+        } else stdio.push(g);
+      }
+      stdio.push(...given.slice(3));
+      const r = spawnSync(OCIRT, ['--root', this.root, ...args], { timeout: 60_000, ...opts, stdio, encoding: 'utf8' });
+      const read = (i: number) => (files[i] === undefined ? '' : fs.readFileSync(path.join(cap, String(i)), 'utf8'));
+      return { status: r.status, signal: r.signal, stdout: read(1), stderr: read(2) };
+    } finally {
+      for (const fd of files) if (fd !== undefined) fs.closeSync(fd);
+      fs.rmSync(cap, { recursive: true, force: true });
+    }
   }
 
   /** Runs and insists on exit 0, with the stderr in the failure message. */

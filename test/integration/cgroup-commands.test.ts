@@ -129,12 +129,20 @@ test('kill --all reaches processes forked inside; delete leaves no cgroup', () =
   }));
 
 test('delete --force of a running container kills what lingers and removes the cgroup', () =>
-  withContainer('cgc-d1', (c) => (c.process.args = ['/bin/sh', '-c', 'sleep 1000 & sleep 1000']), (rt) => {
+  withContainer(
+    'cgc-d1',
+    (c) => {
+      // No pid namespace: killing the init alone would leave its children running.
+      c.process.args = ['/bin/sh', '-c', 'sleep 1000 & sleep 1001 & wait'];
+      c.linux.namespaces = c.linux.namespaces.filter((n: any) => n.type !== 'pid');
+    },
+    (rt) => {
     assert.ok(waitFor(() => JSON.parse(rt.ok(['ps', '--format', 'json', 'cgc-d1']).stdout).length === 3));
     const pids: number[] = JSON.parse(rt.ok(['ps', '--format', 'json', 'cgc-d1']).stdout);
     rt.ok(['delete', '--force', 'cgc-d1']);
     for (const p of pids) assert.ok(waitFor(() => !pidAlive(p)), `pid ${p} survived delete --force`);
     for (const ctrl of ['memory', 'pids', 'cpu', 'freezer']) assert.not.ok(fs.existsSync(`${V1}/${ctrl}/ocirt/cgc-d1`), `${ctrl} cgroup left`);
-  }));
+    },
+  ));
 
 test.run();
