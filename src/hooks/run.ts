@@ -4,7 +4,6 @@
  * and is killed after `timeout` seconds. The caller decides what a failure means (runtime-spec
  * 1.3: before start it aborts the container, poststart fails it, poststop only warns).
  */
-import { spawnSync } from 'node:child_process';
 import { OcirtError } from '../errors';
 
 export interface Hook {
@@ -29,6 +28,8 @@ function envObject(env: string[] | undefined): Record<string, string> {
 export function runHooks(phase: HookPhase, hooks: Hook[] | undefined, stateJson: string): void {
   (hooks ?? []).forEach((h, i) => {
     const where = `${phase} hook ${h.path} (config.json /hooks/${phase}/${i})`;
+    // child_process costs every command ~5 ms to load; most containers have no hooks.
+    const { spawnSync } = require('node:child_process') as typeof import('node:child_process');
     const r = spawnSync(h.path, (h.args ?? [h.path]).slice(1), {
       argv0: h.args?.[0] ?? h.path,
       env: envObject(h.env),
