@@ -346,8 +346,24 @@ function hex(v: bigint): string {
   return '0x' + v.toString(16).padStart(16, '0');
 }
 
+/**
+ * Fields ocirt does not apply yet. A runtime that skipped them would run a container other
+ * than the one the config describes, so create refuses them by name.
+ */
+function refuseUnapplied(config: any, opts: BuildOptions): void {
+  const l = config.linux ?? {};
+  if (l.memoryPolicy !== undefined) fail('/linux/memoryPolicy', 'memoryPolicy is not supported yet');
+  if (l.netDevices !== undefined && Object.keys(l.netDevices).length) fail('/linux/netDevices', 'netDevices are not supported yet');
+  if (l.intelRdt !== undefined) fail('/linux/intelRdt', 'intelRdt is not supported yet');
+  if (l.mountLabel) {
+    if (opts.host?.selinux === false) fail('/linux/mountLabel', `mount label "${l.mountLabel}" is set but SELinux is not enabled on this host`);
+    fail('/linux/mountLabel', 'mountLabel is not supported yet');
+  }
+}
+
 export function buildPlan(config: any, opts: BuildOptions): Plan {
   if (!config?.process) fail('/process', 'process is required to create a container');
+  refuseUnapplied(config, opts);
   const warnings: string[] = [];
   const ops = namespaceOps(config, opts);
   const aff = config.process.execCPUAffinity;

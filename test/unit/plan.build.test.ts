@@ -317,4 +317,12 @@ test('a child error becomes "what (config.json pointer): step: errno text"', () 
     'report ready, wait on exec.fifo for start: broken pipe');
 });
 
+test('fields ocirt does not apply are refused by pointer, never skipped', () => {
+  throwsAt(() => build((c) => (c.linux.memoryPolicy = { mode: 'MPOL_LOCAL' })), '/linux/memoryPolicy', /not supported yet/);
+  throwsAt(() => build((c) => (c.linux.netDevices = { eth9: { name: 'eth0' } })), '/linux/netDevices', /not supported yet/);
+  throwsAt(() => build((c) => (c.linux.intelRdt = { closID: 'x' })), '/linux/intelRdt', /not supported yet/);
+  throwsAt(() => build((c) => (c.linux.mountLabel = 'system_u:object_r:container_file_t:s0'), { host: { selinux: false } }), '/linux/mountLabel', /SELinux is not enabled/);
+  build((c) => (c.linux.netDevices = {}));
+});
+
 test.run();
