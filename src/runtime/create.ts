@@ -16,6 +16,7 @@ import { spawnInit, hostFacts, listenFds, SyncEvent } from './spawn';
 import { runHooks, Hook } from '../hooks/run';
 import { cgroupForCreate, describeCgroup } from './cgroup';
 import { ociState } from './container';
+import { effectiveDeviceRules } from '../cgroups/devices';
 import { native } from '../native';
 import { warn, debug } from '../log';
 import type { CgroupManager } from '../cgroups';
@@ -93,7 +94,11 @@ export function create(o: CreateOptions): { pid: number } {
     cg.create();
     rec.cgroup = describeCgroup(cg, cg.path);
     writeRecord(o.root, rec);
-    if (config.linux?.resources) cg.apply(config.linux.resources);
+    // The device rules always go in: the config's, then the devices every container gets
+    // (/dev/null, ptmx, pts/*, ...), then those it creates. Engines such as podman send only
+    // "deny all" and count on the runtime for the rest, as runc does.
+    const resources = config.linux?.resources ?? {};
+    cg.apply({ ...resources, devices: effectiveDeviceRules(resources.devices, config.linux?.devices) });
     const stateJson = () => JSON.stringify(ociState({ id: o.id, dir, record: rec, status: 'creating' }));
     const res = spawnInit({
       plan,

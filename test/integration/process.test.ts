@@ -311,6 +311,8 @@ test('terminal: the pty master goes to the console socket; the slave is stdio an
     await withBundleRt((c) => {
       c.process.terminal = true;
       c.process.consoleSize = { height: 33, width: 101 };
+      // What podman sends: deny every device, and count on the runtime's defaults for ptmx.
+      c.linux.resources = { devices: [{ allow: false, access: 'rwm' }] };
       c.process.args = ['/bin/sh', '-c', 'tty; stty size; stat -c "%t:%T" /dev/console; readlink /proc/self/fd/0'];
     }, async (rt, b) => {
       const id = ID('tty');
@@ -422,6 +424,16 @@ test('an onSync handler that throws aborts the create: the child is killed and r
     b.cleanup();
   }
 });
+
+test('a config that denies every device still gets the default devices, and nothing else', () =>
+  withBundleRt((c) => {
+    c.linux.resources = { devices: [{ allow: false, access: 'rwm' }] };
+    for (const set of ['bounding', 'effective', 'permitted']) c.process.capabilities[set].push('CAP_MKNOD');
+    c.process.args = ['/bin/sh', '-c', 'echo x > /dev/null && echo null-ok; head -c 3 /dev/zero | wc -c; mknod /tmp/sda b 8 0 && head -c 1 /tmp/sda 2>&1 | grep -o "not permitted"'];
+  }, (rt, b) => {
+    const out = runOk(rt, b, ID('dev'));
+    assert.equal(out.trim().split('\n').map((l) => l.trim()), ['null-ok', '3', 'not permitted']);
+  }));
 
 test.run();
 
