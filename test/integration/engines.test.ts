@@ -1,0 +1,145 @@
+/**
+ * Real engines drive ocirt in runc's place: podman (through conmon) and containerd (through
+ * its runc v2 shim, with ctr). Each engine gets private storage and state under one temp dir,
+ * so the host's own engine state is untouched, and everything is torn down afterwards.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { spawn, spawnSync, SpawnSyncOptions } from 'node:child_process';
+import { makeRootfs, unmountUnder } from '../helpers/bundle';
+import { OCIRT, waitFor } from '../helpers/cli';
+
+const work = fs.mkdtempSync(path.join(os.tmpdir(), 'ocirt-engines-'));
+const IMAGE = 'localhost/ocirt-bb:latest';
+// This machine's bounding set cannot raise NOFILE/NPROC to podman's defaults (runc fails too).
+const ULIMITS = ['--ulimit', 'nofile=1024:1024', '--ulimit', 'nproc=4096:4096'];
+
+interface Out {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a tool with stdout/stderr in files: a container may hold inherited pipes open. */
+function sh(cmd: string, args: string[], opts: SpawnSyncOptions = {}): Out {
+  const o = path.join(work, 'out'), e = path.join(work, 'err');
+  const fo = fs.openSync(o, 'w'), fe = fs.openSync(e, 'w');
+  try {
+    const r = spawnSync(cmd, args, { stdio: ['ignore', fo, fe], timeout: 120_000, ...opts });
+    return { status: r.status, stdout: fs.readFileSync(o, 'utf8'), stderr: fs.readFileSync(e, 'utf8') };
+  } finally {
+    fs.closeSync(fo);
+    fs.closeSync(fe);
+  }
+}
+
+function ok(cmd: string, args: string[]): Out {
+  const r = sh(cmd, args);
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}: ${r.stderr.trim()}`);
+  return r;
+}
+
+const P = ['--root', path.join(work, 'podman/storage'), '--runroot', path.join(work, 'podman/run'), '--tmpdir', path.join(work, 'podman/tmp'), '--runtime', OCIRT, '--cgroup-manager', 'cgroupfs', '--events-backend', 'file'];
+const podman = (...args: string[]) => sh('podman', [...P, ...args]);
+
+function imageTar(): string {
+  const rootfs = path.join(work, 'rootfs');
+  makeRootfs(rootfs);
+  const tar = path.join(work, 'rootfs.tar');
+  ok('tar', ['-C', rootfs, '-cf', tar, '.']);
+  return tar;
+}
+
+let ctd: ReturnType<typeof spawn> | undefined;
+const SOCK = path.join(work, 'containerd.sock');
+const C = ['--address', SOCK, '--namespace', 'ocirt-test'];
+const ctr = (...args: string[]) => sh('ctr', [...C, ...args]);
+
+test.before(() => {
+  const tar = imageTar();
+  ok('podman', [...P, 'import', tar, IMAGE]);
+  ok('podman', [...P, 'save', '--format', 'docker-archive', '-o', path.join(work, 'image.tar'), IMAGE]);
+  const cfg = path.join(work, 'containerd.toml');
+  // Only what ctr needs: no CRI plugin (it would set up networking for Kubernetes).
+  fs.writeFileSync(cfg, 'version = 2\ndisabled_plugins = ["io.containerd.grpc.v1.cri"]\n');
+  ctd = spawn('containerd', ['--config', cfg, '--root', path.join(work, 'ctd/root'), '--state', path.join(work, 'ctd/state'), '--address', SOCK], {
+    stdio: ['ignore', fs.openSync(path.join(work, 'containerd.log'), 'w'), fs.openSync(path.join(work, 'containerd.err'), 'w')],
+  });
+  assert.ok(waitFor(() => ctr('version').status === 0, 20_000), 'containerd did not come up');
+  ok('ctr', [...C, 'images', 'import', path.join(work, 'image.tar')]);
+});
+
+test.after(() => {
+  podman('rm', '-af');
+  for (const t of ctr('task', 'ls', '-q').stdout.split('\n').filter(Boolean)) ctr('task', 'kill', '-s', 'SIGKILL', t);
+  for (const c of ctr('containers', 'ls', '-q').stdout.split('\n').filter(Boolean)) {
+    waitFor(() => ctr('task', 'rm', '-f', c).status !== 0 || true, 5000);
+    ctr('containers', 'rm', c);
+  }
+  ctr('images', 'rm', IMAGE);
+  podman('system', 'reset', '--force');
+  if (ctd) {
+    ctd.kill('SIGTERM');
+    waitFor(() => ctd!.exitCode !== null || ctd!.signalCode !== null, 10_000);
+  }
+  // Shims outlive containerd by design; those of this run go with it.
+  spawnSync('pkill', ['-f', `containerd-shim-runc-v2 -namespace ocirt-test -address ${SOCK}`]);
+  unmountUnder(work);
+  fs.rmSync(work, { recursive: true, force: true });
+});
+
+test('podman run: output, exit code, --rm', () => {
+  const r = podman('run', '--rm', '--network', 'none', ...ULIMITS, IMAGE, '/bin/sh', '-c', 'echo hello from $(hostname); exit 7');
+  assert.is(r.status, 7, r.stderr);
+  assert.match(r.stdout, /^hello from \w+/);
+});
+
+test('podman: a missing executable gives 127, as with runc', () => {
+  const r = podman('run', '--rm', '--network', 'none', ...ULIMITS, IMAGE, '/no/such');
+  assert.is(r.status, 127, r.stderr);
+});
+
+test('podman run -d, pause, unpause, top, stop, rm', () => {
+  const id = ok('podman', [...P, 'run', '-d', '--name', 'eng1', '--network', 'none', ...ULIMITS, IMAGE, '/bin/sleep', '1000']).stdout.trim();
+  ok('podman', [...P, 'pause', 'eng1']);
+  assert.match(podman('ps', '-a', '--format', '{{.Names}} {{.Status}}').stdout, /eng1 Paused/);
+  ok('podman', [...P, 'unpause', 'eng1']);
+  assert.match(podman('ps', '--format', '{{.Names}} {{.Status}}').stdout, /eng1 Up/);
+  assert.match(ok('podman', [...P, 'top', 'eng1']).stdout, /sleep 1000/);
+  ok('podman', [...P, 'stop', '-t', '1', 'eng1']);
+  assert.match(podman('ps', '-a', '--format', '{{.Names}} {{.Status}}').stdout, /eng1 Exited \(137\)/);
+  ok('podman', [...P, 'rm', 'eng1']);
+  // podman leaves ocirt its default --root (/run/ocirt); the container is gone from it.
+  assert.not.ok(sh(OCIRT, ['list', '-q']).stdout.split('\n').includes(id), 'ocirt still lists the container');
+});
+
+test('podman run -t: the container has a terminal', () => {
+  // podman wants a terminal of its own for -t; script(1) gives it one.
+  const r = sh('script', ['-qec', `podman ${P.join(' ')} run -t --rm --network none ${ULIMITS.join(' ')} ${IMAGE} /bin/sh -c 'tty; echo term-ok'`, '/dev/null']);
+  assert.is(r.status, 0, r.stderr + r.stdout);
+  assert.match(r.stdout.replace(/\r/g, ''), /\/dev\/pts\/0\nterm-ok/);
+});
+
+test('containerd: ctr run with ocirt as the runc binary', () => {
+  const r = ctr('run', '--rm', '--runc-binary', OCIRT, IMAGE, 'eng-c1', '/bin/sh', '-c', 'echo via-shim; exit 3');
+  assert.is(r.status, 3, r.stderr);
+  assert.match(r.stdout, /via-shim/);
+});
+
+test('containerd: a task that is paused, resumed, listed and killed', () => {
+  ok('ctr', [...C, 'run', '-d', '--runc-binary', OCIRT, IMAGE, 'eng-c2', '/bin/sleep', '1000']);
+  ok('ctr', [...C, 'task', 'pause', 'eng-c2']);
+  assert.match(ctr('task', 'ls').stdout, /eng-c2\s+\d+\s+PAUSED/);
+  ok('ctr', [...C, 'task', 'resume', 'eng-c2']);
+  assert.match(ctr('task', 'ls').stdout, /eng-c2\s+\d+\s+RUNNING/);
+  assert.match(ok('ctr', [...C, 'task', 'ps', 'eng-c2']).stdout, /^\d+/m);
+  ok('ctr', [...C, 'task', 'kill', '-s', 'SIGKILL', 'eng-c2']);
+  assert.ok(waitFor(() => /eng-c2\s+\d+\s+STOPPED/.test(ctr('task', 'ls').stdout), 10_000));
+  ok('ctr', [...C, 'task', 'rm', 'eng-c2']);
+  ok('ctr', [...C, 'containers', 'rm', 'eng-c2']);
+});
+
+test.run();
