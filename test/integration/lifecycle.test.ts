@@ -7,9 +7,10 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import * as os from 'node:os';
 import { spawn, spawnSync } from 'node:child_process';
 import { makeBundle, Bundle, mountsUnder } from '../helpers/bundle';
-import { Runtime, withRuntime, pidAlive, waitFor, OCIRT } from '../helpers/cli';
+import { Runtime, withRuntime, pidAlive, waitFor, OCIRT, REPO } from '../helpers/cli';
 
 function cgroupLeft(id: string): string[] {
   const out: string[] = [];
@@ -212,5 +213,19 @@ test('--preserve-fds passes fds 3..N+2', () =>
       fs.closeSync(fd);
     }
   }));
+
+test("the README's first command: the demo bundle runs the static probe", () => {
+  const out = path.join(os.tmpdir(), `ocirt-demo-out-${process.pid}`);
+  const fd = fs.openSync(out, 'w');
+  try {
+    const r = spawnSync(process.execPath, [path.join(REPO, 'dist/conformance/demo.js')], { stdio: ['ignore', fd, fd], timeout: 120_000 });
+    const text = fs.readFileSync(out, 'utf8');
+    assert.is(r.status, 0, text);
+    assert.match(text, /Hello from a container run by ocirt!/);
+  } finally {
+    fs.closeSync(fd);
+    fs.rmSync(out, { force: true });
+  }
+});
 
 test.run();
