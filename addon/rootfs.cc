@@ -89,6 +89,7 @@ constexpr uint64_t kAttrNoatime = 0x10;
 constexpr uint64_t kAttrStrictatime = 0x20;
 constexpr uint64_t kAttrNodiratime = 0x80;
 constexpr uint64_t kAttrNosymfollow = 0x200000;
+constexpr uint64_t kAttrIdmap = 0x100000;
 
 constexpr uint64_t kMsRec = 0x4000;
 constexpr uint64_t kMsNosymfollow = 0x100;
@@ -158,6 +159,12 @@ int OpenTree(int dirfd, const char* path, unsigned flags) {
 int MoveMount(int from, int to) { return Chk(Raw(__NR_move_mount, from, P(""), to, P(""), kMoveBoth)); }
 int MountSetattr(int fd, bool recursive, uint64_t set, uint64_t clr, uint64_t propagation) {
   MountAttr a = {set, clr, propagation, 0};
+  return Chk(Raw(__NR_mount_setattr, fd, P(""), AT_EMPTY_PATH | (recursive ? kAtRecursive : 0), P(&a), sizeof a));
+}
+// The idmapping must go on a detached tree before it is attached (the kernel refuses it on a
+// mount that is already in a namespace).
+int MountSetIdmap(int fd, bool recursive, int userns_fd) {
+  MountAttr a = {kAttrIdmap, 0, 0, static_cast<uint64_t>(userns_fd)};
   return Chk(Raw(__NR_mount_setattr, fd, P(""), AT_EMPTY_PATH | (recursive ? kAtRecursive : 0), P(&a), sizeof a));
 }
 int FsOpen(const char* type) { return Chk(Raw(__NR_fsopen, P(type), kFsopenCloexec)); }
@@ -427,6 +434,9 @@ int DoMount(ChildCtx* ctx, const Op& op) {
     int target = ResolveCreate(root, dest, S_ISDIR(st.st_mode) ? kCreateDir : kCreateFile, extra, &step);
     if (target < 0) Fail(ctx, step, mnt);
     CheckProcTarget(ctx, target, bits, mnt);
+    if ((bits & kMountIdmap) && MountSetIdmap(mnt, (bits & kMountIdmapRecursive) != 0, static_cast<int>(OpInt(op, 5))) < 0) {
+      Fail(ctx, "mount_setattr (idmap)", mnt, target);
+    }
     AttachTree(ctx, mnt, target, flags, clear, rset, rclr);
     Close(target);
   } else {
@@ -472,7 +482,7 @@ int DoMount(ChildCtx* ctx, const Op& op) {
         if (mnt < 0) Fail(ctx, "open_tree of the fallback source", target);
         AttachTree(ctx, mnt, target, 0, 0, rset | aset, rclr | aclr);
         Close(target);
-        ApplyPropagation(ctx, op, 5, mnt);
+        ApplyPropagation(ctx, op, 6, mnt);
         Close(mnt);
         return 0;
       }
@@ -490,7 +500,7 @@ int DoMount(ChildCtx* ctx, const Op& op) {
     }
     if ((rset || rclr) && MountSetattr(mnt, true, rset, rclr, 0) < 0) Fail(ctx, "mount_setattr (recursive attributes)", mnt);
   }
-  ApplyPropagation(ctx, op, 5, mnt);
+  ApplyPropagation(ctx, op, 6, mnt);
   Close(mnt);
   return 0;
 }

@@ -28,6 +28,8 @@ enum MountBits : uint32_t {
   kMountFallback = 0x8,
   kMountTmpfsInheritMode = 0x10,
   kMountMayTargetProc = 0x20,
+  kMountIdmap = 0x40,  // ints[5]: a user namespace fd for MOUNT_ATTR_IDMAP
+  kMountIdmapRecursive = 0x80,
 };
 
 // ints[0] of a Pivot op (PivotMode in mount-ops.ts).

@@ -15,7 +15,7 @@ export const RootfsOp = {
    */
   RootPropagation: 101,
   /**
-   * ints: [flags, clear, attrSet, attrClr, bits (MountBits), propagation...];
+   * ints: [flags, clear, attrSet, attrClr, bits (MountBits), idmapUsernsFd (-1: none), propagation...];
    * strs: [source, dest, type, data, fallbackSource].
    * flags/clear: MS_* set and explicitly cleared by the options (a bind applies them to the new
    * mount with mount_setattr, keeping what it does not name). attrSet/attrClr: recursive
@@ -71,6 +71,9 @@ export const MountBits = {
   TmpfsInheritMode: 0x10,
   /** The target may lie on procfs (a proc mount on /proc, a bind of procfs, lxcfs files). */
   MayTargetProc: 0x20,
+  /** A bind with an idmap: MOUNT_ATTR_IDMAP with the user namespace fd in ints[5] (ridmap: recursive). */
+  Idmap: 0x40,
+  IdmapRecursive: 0x80,
 } as const;
 
 /** ints[0] of a Pivot op. */
@@ -94,6 +97,7 @@ type Entry =
   | { t: 'flag'; set: boolean; flag: number }
   | { t: 'prop'; flag: number }
   | { t: 'rattr'; set: boolean; attr: number; /** atime modes replace the whole _ATIME field */ atime?: boolean }
+  | { t: 'idmap'; recursive: boolean }
   | { t: 'unsupported'; why: string };
 
 const flag = (set: boolean, f: number): Entry => ({ t: 'flag', set, flag: f });
@@ -130,8 +134,8 @@ export const MOUNT_OPTIONS: Readonly<Record<string, Entry>> = {
   rrelatime: rattr(true, MOUNT_ATTR.RELATIME, true), rnorelatime: rattr(false, MOUNT_ATTR.RELATIME, true),
   rstrictatime: rattr(true, MOUNT_ATTR.STRICTATIME, true), rnostrictatime: rattr(false, MOUNT_ATTR.STRICTATIME, true),
   rnosymfollow: rattr(true, MOUNT_ATTR.NOSYMFOLLOW), rsymfollow: rattr(false, MOUNT_ATTR.NOSYMFOLLOW),
-  idmap: { t: 'unsupported', why: 'idmapped mounts are not supported yet' },
-  ridmap: { t: 'unsupported', why: 'idmapped mounts are not supported yet' },
+  idmap: { t: 'idmap', recursive: false },
+  ridmap: { t: 'idmap', recursive: true },
   tmpcopyup: { t: 'unsupported', why: 'tmpcopyup is not supported yet' },
 };
 
@@ -147,13 +151,16 @@ export interface ParsedMountOptions {
   attrClr: number;
   /** Options the kernel does not know as flags: passed as the data string (tmpfs size=, mode=). */
   data: string;
+  /** idmap or ridmap was given: the last one decides whether the idmapping is recursive. */
+  idmap: boolean;
+  idmapRecursive: boolean;
   /** Options in the table that the runtime cannot apply yet, with the reason. */
   unsupported: Array<{ option: string; why: string }>;
 }
 
 /** Parses a mount's options left to right; a later option overrides an earlier one. */
 export function parseMountOptions(options: readonly string[] | undefined): ParsedMountOptions {
-  const out: ParsedMountOptions = { flags: 0, clear: 0, propagation: [], attrSet: 0, attrClr: 0, data: '', unsupported: [] };
+  const out: ParsedMountOptions = { flags: 0, clear: 0, propagation: [], attrSet: 0, attrClr: 0, data: '', idmap: false, idmapRecursive: false, unsupported: [] };
   const data: string[] = [];
   for (const option of options ?? []) {
     const e = Object.prototype.hasOwnProperty.call(MOUNT_OPTIONS, option) ? MOUNT_OPTIONS[option] : undefined;
@@ -174,6 +181,11 @@ export function parseMountOptions(options: readonly string[] | undefined): Parse
         } else if (e.set) { out.attrSet |= e.attr; out.attrClr &= ~e.attr; }
         else { out.attrClr |= e.attr; out.attrSet &= ~e.attr; }
         break;
+      case 'idmap':
+        // Not a mount(2) option: the mapping is attached with mount_setattr (plan/rootfs.ts).
+        out.idmap = true;
+        out.idmapRecursive = e.recursive;
+        break;
       case 'unsupported':
         out.unsupported.push({ option, why: e.why });
         break;
@@ -183,7 +195,7 @@ export function parseMountOptions(options: readonly string[] | undefined): Parse
   return out;
 }
 
-/** The options the table knows how to apply (idmap and tmpcopyup excluded). */
+/** The options the table knows how to apply (tmpcopyup excluded). */
 export function tableMountOptions(): string[] {
   return Object.keys(MOUNT_OPTIONS).filter((k) => MOUNT_OPTIONS[k].t !== 'unsupported').sort();
 }

@@ -28,6 +28,53 @@ export interface RootfsOptions {
   noPivot: boolean;
   /** Needed only when config.json has a `cgroup` mount; hostCgroupMounts() gives it. */
   cgroup?: CgroupMountHost;
+  /**
+   * For each idmapped mount (idmapRequests), by mount index: an fd of a user namespace with its
+   * maps, made by the caller before the clone. Absent (a printed plan): -1 in the op.
+   */
+  idmapFds?: ReadonlyMap<number, number>;
+}
+
+/** A user namespace an idmapped mount needs, in /proc's uid_map/gid_map text. */
+export interface IdmapRequest {
+  mountIndex: number;
+  uidMap: string;
+  gidMap: string;
+}
+
+function mapText(maps: any[]): string {
+  return maps.map((m) => `${m.containerID} ${m.hostID} ${m.size}\n`).join('');
+}
+
+/**
+ * The idmapped mounts of a config and the maps of each (config.md): the mount's own
+ * uid/gidMappings, or with only the idmap/ridmap option the container's user namespace maps.
+ * Errors point at the mount.
+ */
+export function idmapRequests(config: any): IdmapRequest[] {
+  const out: IdmapRequest[] = [];
+  const userNs = (config.linux?.namespaces ?? []).some((n: any) => n?.type === 'user' && !n.path);
+  (config.mounts ?? []).forEach((m: any, i: number) => {
+    const pointer = `/mounts/${i}`;
+    const opts: string[] = m?.options ?? [];
+    const option = opts.includes('idmap') || opts.includes('ridmap');
+    const hasUid = m?.uidMappings !== undefined;
+    const hasGid = m?.gidMappings !== undefined;
+    if (!option && !hasUid && !hasGid) return;
+    if (hasUid !== hasGid) fail(`${pointer}/${hasUid ? 'gidMappings' : 'uidMappings'}`, 'uidMappings and gidMappings go together');
+    if (!isBind(m)) fail(`${pointer}/options`, 'idmapped mounts are supported for bind mounts only');
+    let uid = m.uidMappings;
+    let gid = m.gidMappings;
+    if (!hasUid) {
+      if (!userNs) fail(`${pointer}/options/${opts.findIndex((o) => o === 'idmap' || o === 'ridmap')}`, 'idmap without uidMappings/gidMappings needs a new user namespace, whose maps it takes');
+      uid = config.linux?.uidMappings ?? [];
+      gid = config.linux?.gidMappings ?? [];
+    }
+    if (!uid.length) fail(`${pointer}/uidMappings`, 'an idmapped mount needs at least one uid mapping');
+    if (!gid.length) fail(`${pointer}/gidMappings`, 'an idmapped mount needs at least one gid mapping');
+    out.push({ mountIndex: i, uidMap: mapText(uid), gidMap: mapText(gid) });
+  });
+  return out;
 }
 
 /** runc's default device nodes (its AllowedDevices that have a path). */
@@ -132,7 +179,11 @@ export function buildRootfsOps(config: any, opts: RootfsOptions): PlanOp[] {
     );
   }
 
-  mounts.forEach((m, i) => mountOps(m, `/mounts/${i}`, { bundle: opts.bundle, userNs, newNetNs, cgroupNs, cgroup: opts.cgroup }, ops, deferred));
+  const idmapped = new Set(idmapRequests(config).map((r) => r.mountIndex));
+  mounts.forEach((m, i) => {
+    const idmapFd = idmapped.has(i) ? opts.idmapFds?.get(i) ?? -1 : undefined;
+    mountOps(m, `/mounts/${i}`, { bundle: opts.bundle, userNs, newNetNs, cgroupNs, cgroup: opts.cgroup, idmapFd }, ops, deferred);
+  });
 
   const setupDev = mntNs && !mounts.some((m) => isBind(m) && cleanPath(m.destination ?? '') === '/dev');
   if (setupDev) {
@@ -202,6 +253,8 @@ interface MountCtx {
   newNetNs: boolean;
   cgroupNs: boolean;
   cgroup?: CgroupMountHost;
+  /** Set for an idmapped mount: its user namespace fd (-1 when the plan is only printed). */
+  idmapFd?: number;
 }
 
 function mountOps(m: any, pointer: string, c: MountCtx, ops: PlanOp[], deferred: PlanOp[]): void {
@@ -210,9 +263,6 @@ function mountOps(m: any, pointer: string, c: MountCtx, ops: PlanOp[], deferred:
   const dest = m.destination.startsWith('/') ? m.destination : '/' + m.destination;
   const clean = cleanPath(dest);
   if (clean === '/') fail(`${pointer}/destination`, 'mounting over the root of the container is not supported');
-  if (m.uidMappings !== undefined || m.gidMappings !== undefined) {
-    fail(`${pointer}/${m.uidMappings !== undefined ? 'uidMappings' : 'gidMappings'}`, 'idmapped mounts are not supported yet');
-  }
   const options: string[] = m.options ?? [];
   const parsed = parseMountOptions(options);
   if (parsed.unsupported.length) {
@@ -236,6 +286,7 @@ function mountOps(m: any, pointer: string, c: MountCtx, ops: PlanOp[], deferred:
     // config.md: a relative bind source is relative to the bundle (runc: to its cwd, the bundle).
     source = path.resolve(c.bundle, source);
   }
+  if (c.idmapFd !== undefined) bits |= parsed.idmapRecursive ? MountBits.Idmap | MountBits.IdmapRecursive : MountBits.Idmap;
   if (type === 'proc' || type === 'sysfs') bits |= MountBits.NoSymlinks;
   if (type === 'tmpfs') bits |= MountBits.TmpfsInheritMode;
   if (clean === '/proc' ? type === 'proc' || bind : PROC_TARGETS.has(clean)) bits |= MountBits.MayTargetProc;
@@ -253,9 +304,10 @@ function mountOps(m: any, pointer: string, c: MountCtx, ops: PlanOp[], deferred:
     bits |= MountBits.DeferRo;
     deferred.push(op(RootfsOp.ReadonlyPath, [1], [dest], pointer, `make ${dest} read-only`));
   }
-  const what = bind ? `bind mount ${source} on ${dest}` : `mount ${type} on ${dest}`;
+  let what = bind ? `bind mount ${source} on ${dest}` : `mount ${type} on ${dest}`;
+  if (c.idmapFd !== undefined) what += parsed.idmapRecursive ? ', idmapped recursively' : ', idmapped';
   ops.push(
-    op(RootfsOp.Mount, [flags, parsed.clear, parsed.attrSet, parsed.attrClr, bits, ...parsed.propagation],
+    op(RootfsOp.Mount, [flags, parsed.clear, parsed.attrSet, parsed.attrClr, bits, c.idmapFd ?? -1, ...parsed.propagation],
       [source, dest, bind ? '' : type, bind ? '' : parsed.data, fallback], pointer, what),
   );
 }
@@ -281,14 +333,14 @@ function cgroupOps(m: any, dest: string, pointer: string, optFlags: number, c: M
   if (host.layout === 'unified') {
     const fallback = c.cgroupNs && host.v2Dir ? host.v2Dir : '/sys/fs/cgroup';
     ops.push(
-      op(RootfsOp.Mount, [optFlags, 0, 0, 0, MountBits.Fallback], [m.source || 'cgroup', dest, 'cgroup2', '', fallback], pointer,
+      op(RootfsOp.Mount, [optFlags, 0, 0, 0, MountBits.Fallback, -1], [m.source || 'cgroup', dest, 'cgroup2', '', fallback], pointer,
         `mount cgroup2 on ${dest}`),
     );
     return;
   }
   const base = cleanPath(dest);
   ops.push(
-    op(RootfsOp.Mount, [DEFAULT_CGROUP_FLAGS, 0, 0, 0, MountBits.TmpfsInheritMode | (ro ? MountBits.DeferRo : 0)],
+    op(RootfsOp.Mount, [DEFAULT_CGROUP_FLAGS, 0, 0, 0, MountBits.TmpfsInheritMode | (ro ? MountBits.DeferRo : 0), -1],
       ['tmpfs', dest, 'tmpfs', 'mode=755', ''], pointer, `mount tmpfs on ${dest}`),
   );
   const links: Array<[string, string]> = [];
@@ -297,13 +349,13 @@ function cgroupOps(m: any, dest: string, pointer: string, optFlags: number, c: M
     const sub = `${base}/${name}`;
     if (c.cgroupNs) {
       ops.push(
-        op(RootfsOp.Mount, [DEFAULT_CGROUP_FLAGS | ro, 0, 0, 0, 0], ['cgroup', sub, 'cgroup', h.controllers.join(','), ''], pointer,
+        op(RootfsOp.Mount, [DEFAULT_CGROUP_FLAGS | ro, 0, 0, 0, 0, -1], ['cgroup', sub, 'cgroup', h.controllers.join(','), ''], pointer,
           `mount cgroup (${h.controllers.join(',')}) on ${sub}`),
       );
     } else {
       if (!h.dir) fail(`${pointer}/type`, `a cgroup mount without a cgroup namespace needs the container's directory in ${h.mountPoint}`);
       ops.push(
-        op(RootfsOp.Mount, [MS.BIND | MS.REC | DEFAULT_CGROUP_FLAGS | ro, 0, 0, 0, MountBits.Bind], [h.dir, sub, '', '', ''], pointer,
+        op(RootfsOp.Mount, [MS.BIND | MS.REC | DEFAULT_CGROUP_FLAGS | ro, 0, 0, 0, MountBits.Bind, -1], [h.dir, sub, '', '', ''], pointer,
           `bind mount ${h.dir} on ${sub}`),
       );
     }

@@ -37,7 +37,7 @@ export function features(): Record<string, unknown> {
       apparmor: { enabled: lsmEnabled('apparmor') },
       selinux: { enabled: lsmEnabled('selinux') },
       intelRdt: { enabled: false },
-      mountExtensions: { idmap: { enabled: false } },
+      mountExtensions: { idmap: { enabled: true } },
       netDevices: { enabled: false },
     },
     annotations: {

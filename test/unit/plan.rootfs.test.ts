@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { buildRootfsOps, hostCgroupMounts, sysctlPath, supportedMountOptions, CgroupMountHost } from '../../src/plan/rootfs';
+import { buildRootfsOps, hostCgroupMounts, idmapRequests, sysctlPath, supportedMountOptions, CgroupMountHost } from '../../src/plan/rootfs';
 import { MS, MOUNT_ATTR, MountBits, PivotMode, RootfsOp } from '../../src/plan/mount-ops';
 import { defaultTestConfig } from '../helpers/bundle';
 import type { PlanOp } from '../../src/plan/op';
@@ -56,7 +56,7 @@ test('default config: runc order, pointers and what', () => {
 test('mount flags, data and bits of the default mounts', () => {
   const m = of(build(), K.Mount);
   // proc: no symlinks on the way, may sit on /proc
-  assert.equal(m[0].ints, [0, 0, 0, 0, MountBits.NoSymlinks | MountBits.MayTargetProc]);
+  assert.equal(m[0].ints, [0, 0, 0, 0, MountBits.NoSymlinks | MountBits.MayTargetProc, -1]);
   assert.equal(m[0].strs, ['proc', '/proc', 'proc', '', '']);
   // /dev tmpfs: nosuid|strictatime, data kept, mode inherited first
   assert.is(m[1].ints[0], MS.NOSUID | MS.STRICTATIME);
@@ -135,7 +135,7 @@ test('tmpfs with ro is deferred; a bind with ro is not', () => {
 
 test('propagation options follow the mount flags in order', () => {
   const ops = build((c) => c.mounts.push({ destination: '/s', type: 'tmpfs', source: 'tmpfs', options: ['rshared', 'slave'] }));
-  assert.equal(of(ops, K.Mount)[6].ints.slice(5), [MS.SHARED | MS.REC, MS.SLAVE]);
+  assert.equal(of(ops, K.Mount)[6].ints.slice(6), [MS.SHARED | MS.REC, MS.SLAVE]);
 });
 
 test('rootfsPropagation: flags for /, its parent and after the pivot', () => {
@@ -206,10 +206,29 @@ test('sysfs without a new network namespace falls back to binding /sys', () => {
   assert.ok(Number(of(joined, K.Mount)[5].ints[4]) & MountBits.Fallback);
 });
 
-test('unsupported: idmap options and uid/gid mappings refused with their pointer', () => {
-  throwsAt(() => build((c) => c.mounts.push({ destination: '/x', source: '/x', options: ['rbind', 'idmap'] })), '/mounts/6/options/1', /idmapped mounts are not supported yet/);
+test('idmapped mounts: the fd and the recursive bit in the op; refusals by pointer; tmpcopyup refused', () => {
+  const maps = [{ containerID: 0, hostID: 1000, size: 10 }];
+  const ops = buildRootfsOps(
+    (() => {
+      const c = defaultTestConfig();
+      c.mounts.push({ destination: '/a', source: '/x', options: ['bind', 'idmap'], uidMappings: maps, gidMappings: maps });
+      c.mounts.push({ destination: '/b', source: '/x', options: ['rbind', 'ridmap'], uidMappings: maps, gidMappings: maps });
+      return c;
+    })(),
+    { bundle: '/b', noPivot: false, idmapFds: new Map([[6, 41], [7, 42]]) },
+  );
+  const m = of(ops, K.Mount);
+  assert.equal([Number(m[6].ints[4]) & (MountBits.Idmap | MountBits.IdmapRecursive), m[6].ints[5]], [MountBits.Idmap, 41]);
+  assert.equal([Number(m[7].ints[4]) & (MountBits.Idmap | MountBits.IdmapRecursive), m[7].ints[5]], [MountBits.Idmap | MountBits.IdmapRecursive, 42]);
+  assert.is(m[0].ints[5], -1);
+  assert.equal(idmapRequests({ mounts: [{ destination: '/a', source: '/x', options: ['bind'], uidMappings: maps, gidMappings: [{ containerID: 1, hostID: 2, size: 3 }] }] }), [{ mountIndex: 0, uidMap: '0 1000 10\n', gidMap: '1 2 3\n' }]);
+  // idmap alone takes the container's user namespace maps
+  const userns = { linux: { namespaces: [{ type: 'user' }], uidMappings: maps, gidMappings: maps }, mounts: [{ destination: '/a', source: '/x', options: ['bind', 'idmap'] }] };
+  assert.equal(idmapRequests(userns).map((r) => r.uidMap), ['0 1000 10\n']);
+  throwsAt(() => build((c) => c.mounts.push({ destination: '/x', source: '/x', options: ['rbind', 'idmap'] })), '/mounts/6/options/1', /needs a new user namespace/);
+  throwsAt(() => build((c) => c.mounts.push({ destination: '/x', type: 'tmpfs', source: 't', options: ['idmap'], uidMappings: maps, gidMappings: maps })), '/mounts/6/options', /bind mounts only/);
   throwsAt(() => build((c) => c.mounts.push({ destination: '/x', type: 'tmpfs', source: 't', options: ['tmpcopyup'] })), '/mounts/6/options/0', /tmpcopyup/);
-  throwsAt(() => build((c) => c.mounts.push({ destination: '/x', source: '/x', options: ['rbind'], uidMappings: [] })), '/mounts/6/uidMappings', /idmapped/);
+  throwsAt(() => build((c) => c.mounts.push({ destination: '/x', source: '/x', options: ['rbind'], uidMappings: maps })), '/mounts/6/gidMappings', /go together/);
 });
 
 test('destinations: "/" refused, relative taken from /, /proc guarded', () => {
@@ -281,10 +300,11 @@ test('hostCgroupMounts reads the layout from mountinfo', () => {
   ]);
 });
 
-test('features mountOptions: the applied table, with rro, without idmap/tmpcopyup', () => {
+test('features mountOptions: the applied table, with rro and idmap, without tmpcopyup', () => {
   const o = supportedMountOptions();
   for (const x of ['rro', 'rbind', 'nosymfollow', 'rshared', 'strictatime']) assert.ok(o.includes(x), x);
-  for (const x of ['idmap', 'ridmap', 'tmpcopyup']) assert.not.ok(o.includes(x), x);
+  for (const x of ['idmap', 'ridmap']) assert.ok(o.includes(x), x);
+  assert.not.ok(o.includes('tmpcopyup'));
 });
 
 test.run();
