@@ -147,7 +147,7 @@ int ChildSync(ChildCtx* ctx, uint32_t type, uint32_t arg) {
   SyncRecord r;
   FillRecord(&r, type, ctx->op_index, arg);
   if (SendRecord(ctx->sync_fd, r, -1) < 0) sys::ExitGroup(1);
-  if (type == kSyncError || type == kSyncReady || type == kSyncInitPid) return 0;
+  if (type == kSyncError || type == kSyncReady || type == kSyncInitPid || type == kSyncExec) return 0;
   ChildAwaitAck(ctx);
   return 0;
 }

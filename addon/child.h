@@ -27,6 +27,8 @@ enum SyncType : uint32_t {
   kSyncFd = 8,           // child -> parent: an fd rides with this record (SCM_RIGHTS); arg = SyncFdPurpose; parent answers kSyncAck
   kSyncTimeOffsets = 9,  // child -> parent: I unshared the time namespace; write my timens_offsets; parent answers kSyncAck
   kSyncInitPid = 10,     // intermediate -> parent: the init is pid `arg` (slow path); the init waits for the parent's kSyncAck
+  kSyncExec = 11,        // child -> parent: a plan without Ready (exec into a running container) execve's next; the
+                         // socket is close-on-exec, so EOF means it did, a kSyncError that it failed. Not answered.
 };
 
 enum SyncFdPurpose : uint32_t {

@@ -88,7 +88,8 @@ int RunConsoleOp(ChildCtx* ctx, const Op& op) {
     r = sys::Ioctl(master, TIOCSWINSZ, sys::P(&ws));
     if (r < 0) ChildFail(ctx, static_cast<int>(-r), "ioctl TIOCSWINSZ");
   }
-  BindConsole(ctx, slave);
+  // A process exec'd into a running container gets a pty of its own; /dev/console stays the init's.
+  if (!OpInt(op, 2)) BindConsole(ctx, slave);
   ChildSendFd(ctx, master, kFdConsole);
   sys::Close(master);
   for (int fd = 0; fd < 3; fd++) {

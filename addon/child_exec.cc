@@ -1,6 +1,8 @@
 // The end of the child: look args[0] up (at create, so a typo fails create with runc's phrase),
 // report Ready and park on exec.fifo, run the startContainer hooks inside the container, and
-// execve with nothing but stdio and the preserved fds open. Raw syscalls only.
+// execve with nothing but stdio and the preserved fds open. A plan without Ready (exec into a
+// running container) keeps the sync socket to the end instead: kSyncExec, then execve. Raw
+// syscalls only.
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -302,12 +304,33 @@ int CpuAffinity(ChildCtx* ctx, const Op& op) {
   return 0;
 }
 
+void CloseFds(unsigned lo, unsigned hi) {
+  if (lo > hi) return;
+  if (sys::CloseRange(lo, hi, 0) == -ENOSYS)
+    for (unsigned fd = lo; fd <= hi && fd < 65536; fd++) sys::Close(static_cast<int>(fd));
+}
+
 [[noreturn]] void Exec(ChildCtx* ctx, const Op& op) {
   unsigned preserved = static_cast<unsigned>(OpInt(op, 0));
+  unsigned keep = 3 + preserved;
+  // No Ready op ran (a process exec'd into a running container): the parent still listens, and
+  // the socket, close-on-exec, tells it how execve went. It must not sit among the fds the
+  // process gets (the socketpair takes the lowest free numbers, maybe a "preserved" one).
+  int sync = ctx->sync_fd;
+  if (sync >= 0 && static_cast<unsigned>(sync) < keep) {
+    long d = sys::Fcntl(sync, F_DUPFD_CLOEXEC, static_cast<long>(keep));
+    if (d < 0) ChildFail(ctx, static_cast<int>(-d), "fcntl F_DUPFD_CLOEXEC");
+    sys::Close(sync);
+    ctx->sync_fd = sync = static_cast<int>(d);
+  }
   // Nothing of the runtime's may leak in (CVE-2024-21626): stdio and the preserved fds only.
-  long r = sys::CloseRange(3 + preserved, ~0U, 0);
-  if (r == -ENOSYS)
-    for (int fd = static_cast<int>(3 + preserved); fd < 65536; fd++) sys::Close(fd);
+  if (sync >= 0) {
+    CloseFds(keep, static_cast<unsigned>(sync) - 1);
+    CloseFds(static_cast<unsigned>(sync) + 1, ~0U);
+  } else {
+    CloseFds(keep, ~0U);
+  }
+  long r;
   for (int fd = 0; fd < 3; fd++) {
     long fl = sys::Fcntl(fd, F_GETFL);
     if (fl >= 0 && (fl & O_NONBLOCK)) sys::Fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
@@ -315,6 +338,11 @@ int CpuAffinity(ChildCtx* ctx, const Op& op) {
   for (int fd = 0; fd < static_cast<int>(3 + preserved); fd++) {
     long fl = sys::Fcntl(fd, F_GETFD);
     if (fl >= 0 && (fl & FD_CLOEXEC)) sys::Fcntl(fd, F_SETFD, fl & ~FD_CLOEXEC);
+  }
+  if (sync >= 0) {
+    // The process outlives the runtime (exec --detach); until here the runtime's death ends it.
+    sys::Prctl(PR_SET_PDEATHSIG, 0);
+    ChildSync(ctx, kSyncExec);
   }
   if (g_final_affinity) {
     r = sys::Raw(__NR_sched_setaffinity, 0, OpLen(*g_final_affinity, 0), sys::P(OpStr(*g_final_affinity, 0)));

@@ -227,7 +227,7 @@ int Cwd(ChildCtx* ctx, const Op& op) {
   long root = sys::OpenAt(AT_FDCWD, "/", O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (root < 0) ChildFail(ctx, static_cast<int>(-root), "open /");
   long fd = OpenInRoot(static_cast<int>(root), cwd, O_DIRECTORY);
-  if (fd == -ENOENT) {
+  if (fd == -ENOENT && !OpInt(op, 0)) {
     // mkdir -p, each prefix resolved from the root again (a symlink cannot lead out).
     static char prefix[4096];
     size_t len = OpLen(op, 0);

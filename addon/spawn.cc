@@ -12,6 +12,8 @@
 //   kSyncHooks        onEvent({type:'create-container-hooks', pid})
 //   kSyncFd           onEvent({type:'fd', pid, purpose:'console'|'seccomp-listener', fd})
 //   kSyncReady        return the pid: the init is parked on exec.fifo
+//   kSyncExec         (a plan without Ready: exec into a running container) not answered; the
+//                     EOF that follows means execve succeeded: return the pid
 //   kSyncError        kill and reap, throw an Error carrying opIndex/errno/errnoText/detail
 // Each served record is answered kSyncAck; if onEvent throws, kSyncAbort, kill, reap, rethrow.
 #include <errno.h>
@@ -248,7 +250,7 @@ Napi::Object Event(Napi::Env env, const char* type, pid_t pid) {
   return ev;
 }
 
-// spawn(plan: Buffer, options: { execFifo: string, cgroupDirFd?: number, callerNofile?: string },
+// spawn(plan: Buffer, options: { execFifo?: string (none for exec), cgroupDirFd?: number, callerNofile?: string },
 //       onEvent: (ev) => void): number
 Napi::Value Spawn(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -369,10 +371,16 @@ Napi::Value Spawn(const Napi::CallbackInfo& info) {
     return true;
   };
 
+  bool execing = false;
   for (;;) {
     SyncRecord r;
     int passed = -1;
     ssize_t n = RecvRecord(sock, &r, &passed);
+    if (n == 0 && execing) {
+      // The last copy of the child's end closed on execve (close-on-exec): the process runs.
+      close(sock);
+      return Napi::Number::New(env, procs.init_pid);
+    }
     if (n <= 0 || n != static_cast<ssize_t>(sizeof(r))) {
       int e = n < 0 ? static_cast<int>(-n) : 0;
       if (passed >= 0) close(passed);
@@ -431,6 +439,10 @@ Napi::Value Spawn(const Napi::CallbackInfo& info) {
       case kSyncReady:
         close(sock);
         return Napi::Number::New(env, procs.init_pid);
+      case kSyncExec:
+        if (passed >= 0) close(passed);
+        execing = true;
+        continue;  // not answered: EOF or a kSyncError comes next
       default:
         return fail_child({true, EPROTO, static_cast<int>(r.op_index), "unknown sync record " + std::to_string(r.type), false});
     }

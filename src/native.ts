@@ -11,8 +11,8 @@ export type NativeSpawnEvent =
   | { type: 'fd'; pid: number; purpose: 'console' | 'seccomp-listener' | 'unknown'; fd: number };
 
 export interface NativeSpawnOptions {
-  /** <state dir>/exec.fifo: the addon opens it for the init (read and write ends). */
-  execFifo: string;
+  /** <state dir>/exec.fifo: the addon opens it for the init (read and write ends). None for exec plans. */
+  execFifo?: string;
   /** A cgroup2 directory fd: clone3(CLONE_INTO_CGROUP). */
   cgroupDirFd?: number;
   /** "soft:hard" of the caller's RLIMIT_NOFILE (OCIRT_CALLER_NOFILE), applied when the config has none. */
@@ -77,7 +77,8 @@ export interface Native {
   sendFd(socketPath: string, fd: number, message?: string): void;
   /**
    * Clones the container's init from an encoded plan and serves its sync records, calling onEvent
-   * synchronously for each; returns the init's pid once it is parked on exec.fifo. Throws a
+   * synchronously for each; returns the init's pid once it is parked on exec.fifo (an exec plan:
+   * once the process has execve'd). Throws a
    * NativeChildError when an op fails; rethrows (after killing and reaping the child) what onEvent throws.
    */
   spawn(plan: Buffer, options: NativeSpawnOptions, onEvent: (ev: NativeSpawnEvent) => void): number;

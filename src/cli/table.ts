@@ -98,7 +98,6 @@ export const COMMANDS: Record<string, CommandSpec> = {
   exec: {
     args: '<id> [command..]',
     describe: 'run a process in a running container',
-    pending: 'issue 3 (exec)',
     flags: {
       process: { type: 'string', alias: 'p', describe: 'process.json' },
       detach,

@@ -10,6 +10,8 @@
  *   apparmor selinux personality scheduler ioPriority no_new_privs [seccomp if !nnp] cwd
  *   bounding identity capabilities umask [seccomp if nnp] resolve-exec Ready
  *   startContainer hooks Exec
+ * An exec plan (execProcess) joins the init's namespaces by path and keeps the process part
+ * only: joins ForkInit NsReady rlimits [Console] apparmor ... resolve-exec Exec.
  */
 import { OcirtError } from '../errors';
 import type { PlanOp } from './op';
@@ -46,8 +48,10 @@ export interface BuildOptions {
   seccomp?: { program: Buffer; flags: number; notify: boolean };
   host?: HostFacts;
   /**
-   * The plan is for a process exec'd into a running container, not its init: only then does
+   * The plan is for a process exec'd into a running container, not its init: no rootfs ops, no
+   * hooks, no Ready (it execve's once set up), a pty without /dev/console, and only then does
    * process.execCPUAffinity apply (config.md: "not applicable to the container's init process").
+   * The namespaces to join come in the config as paths (src/runtime/exec.ts).
    */
   execProcess?: boolean;
   /** The host's cgroup mounts, for a cgroup mount in the config (src/plan/rootfs.ts hostCgroupMounts). */
@@ -204,10 +208,10 @@ function processOps(config: any, opts: BuildOptions, warnings: string[]): { earl
   if (p.terminal) {
     console = {
       kind: ProcessOp.Console,
-      ints: [p.consoleSize?.height ?? 0, p.consoleSize?.width ?? 0],
+      ints: [p.consoleSize?.height ?? 0, p.consoleSize?.width ?? 0, ...(opts.execProcess ? [1] : [])],
       strs: [],
       pointer: '/process/terminal',
-      what: 'open a pty from /dev/pts/ptmx, send the master, slave on stdio and /dev/console',
+      what: `open a pty from /dev/pts/ptmx, send the master, slave on stdio${opts.execProcess ? '' : ' and /dev/console'}`,
     };
   }
 
@@ -271,7 +275,8 @@ function processOps(config: any, opts: BuildOptions, warnings: string[]): { earl
   }
 
   if (typeof p.cwd !== 'string' || !p.cwd.startsWith('/')) fail('/process/cwd', `cwd ${JSON.stringify(p.cwd)} must be an absolute path`);
-  late.push({ kind: ProcessOp.Cwd, ints: [], strs: [p.cwd], pointer: '/process/cwd', what: `chdir ${p.cwd} (created if missing)` });
+  // runc creates a missing cwd for the init only (part of preparing the rootfs).
+  late.push({ kind: ProcessOp.Cwd, ints: [opts.execProcess ? 1 : 0], strs: [p.cwd], pointer: '/process/cwd', what: `chdir ${p.cwd}${opts.execProcess ? '' : ' (created if missing)'}` });
 
   const caps = p.capabilities;
   if (caps) {
@@ -321,8 +326,9 @@ function processOps(config: any, opts: BuildOptions, warnings: string[]): { earl
     pointer: '/process/args/0',
     what: `look up ${args[0]} in the container's PATH`,
   });
-  late.push({ kind: ProcessOp.Ready, ints: [], strs: [], pointer: '', what: 'report ready, wait on exec.fifo for start' });
-  (config.hooks?.startContainer ?? []).forEach((h: any, i: number) => {
+  // An exec'd process has no start to wait for: it execve's as soon as it is set up.
+  if (!opts.execProcess) late.push({ kind: ProcessOp.Ready, ints: [], strs: [], pointer: '', what: 'report ready, wait on exec.fifo for start' });
+  (opts.execProcess ? [] : config.hooks?.startContainer ?? []).forEach((h: any, i: number) => {
     const hargs: string[] = h.args?.length ? h.args : [h.path];
     const henv: string[] = h.env ?? [];
     late.push({
@@ -373,6 +379,13 @@ export function buildPlan(config: any, opts: BuildOptions): Plan {
   }
   const proc = processOps(config, opts, warnings);
   ops.push(...proc.early);
+  if (opts.execProcess) {
+    // The joined mount namespace is the container's, its root the container's rootfs already:
+    // no mounts, no pivot, no hooks.
+    if (proc.console) ops.push(proc.console);
+    ops.push(...proc.late);
+    return { ops, warnings };
+  }
   const rootfs = buildRootfsOps(config, { bundle: opts.bundle, noPivot: opts.noPivot, cgroup: opts.cgroup });
   let pivot = rootfs.findIndex((o) => o.kind === RootfsOp.Pivot);
   if (pivot < 0) pivot = rootfs.length;

@@ -40,7 +40,11 @@ export const ProcessOp = {
 
   /** kSyncHooks: the parent runs the createContainer hooks in the init's namespaces (just before the pivot). */
   CreateContainerHooks: 20,
-  /** ints: [rows, cols] (0: leave). After the pivot: a pty from the container's devpts, master to the parent, slave on 0..2 and /dev/console. */
+  /**
+   * ints: [rows, cols] (0: leave), [noDevConsole(0|1)] (1 for exec'd processes). After the pivot: a
+   * pty from the container's devpts, master to the parent, slave on 0..2 and (unless noDevConsole)
+   * bound onto /dev/console.
+   */
   Console: 21,
   /** strs: [profile]. "exec <profile>" into /proc/thread-self/attr/apparmor/exec (or attr/exec). */
   Apparmor: 22,
@@ -56,7 +60,7 @@ export const ProcessOp = {
   NoNewPrivileges: 27,
   /** ints: [flags, notify(0|1)]; strs: [BPF program]. seccomp(SECCOMP_SET_MODE_FILTER); a listener fd goes to the parent (kSyncFd). */
   Seccomp: 28,
-  /** strs: [cwd]. Created if missing (mode 0755), resolved inside the root (openat2 RESOLVE_IN_ROOT), fchdir. */
+  /** ints: [noCreate(0|1)] (1 for exec'd processes); strs: [cwd]. Created if missing (mode 0755), resolved inside the root (openat2 RESOLVE_IN_ROOT), fchdir. */
   Cwd: 29,
   /** ints: [bounding mask]. PR_CAPBSET_DROP of every capability not in the mask (before the ids change). */
   Bounding: 30,
@@ -68,13 +72,17 @@ export const ProcessOp = {
   Umask: 33,
   /** ints: [nargs, nenv]; strs: [...args, ...env]. args[0] looked up in the container's PATH; HOME from /etc/passwd when unset. */
   ResolveExec: 34,
-  /** kSyncReady, then blocks on exec.fifo until start writes the state JSON. */
+  /** kSyncReady, then blocks on exec.fifo until start writes the state JSON. Absent in exec plans. */
   Ready: 35,
   /** ints: [timeoutSecs, nargs, nenv]; strs: [path, ...args, ...env]. fork + execve in the container, the state JSON on stdin. */
   StartContainerHook: 36,
   /** ints: [final(0|1)]; strs: [cpu mask bytes]. sched_setaffinity (exec'd processes only: not the init, per config.md). */
   CpuAffinity: 37,
-  /** ints: [preserved fds]. close_range above them, clear O_NONBLOCK on 0..2, execve. */
+  /**
+   * ints: [preserved fds]. close_range above them, clear O_NONBLOCK on 0..2, execve. Without a
+   * Ready before it (exec plans) the sync socket stays open close-on-exec: kSyncExec, then execve,
+   * so the parent reads EOF once the process runs, or the execve error.
+   */
   Exec: 38,
 } as const;
 

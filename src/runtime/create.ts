@@ -152,7 +152,7 @@ export function create(o: CreateOptions): { pid: number } {
   }
 }
 
-function seccompListenerMessage(config: any, stateJson: string, pid: number): string {
+export function seccompListenerMessage(config: any, stateJson: string, pid: number): string {
   const st = JSON.parse(stateJson);
   st.pid = pid;
   return JSON.stringify({ ociVersion: config.ociVersion, fds: ['seccompFd'], pid, metadata: config.linux.seccomp.listenerMetadata ?? '', state: st });

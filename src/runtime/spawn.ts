@@ -28,8 +28,8 @@ export interface SpawnInitOptions {
   plan: Plan;
   /** Part of the plan already (its Exec op); accepted for the caller's convenience. */
   preserveFds?: number;
-  /** <state dir>/exec.fifo, made by the caller. */
-  execFifo: string;
+  /** <state dir>/exec.fifo, made by the caller; none for an exec plan (it has no Ready op). */
+  execFifo?: string;
   /** A cgroup2 directory fd for clone3(CLONE_INTO_CGROUP). spawnInit closes it. */
   cgroupDirFd?: number;
   /** OCIRT_CALLER_NOFILE ("soft:hard"): the NOFILE limit when the config sets none. */
@@ -54,7 +54,10 @@ export function childErrorMessage(plan: Plan, e: { opIndex: number; errnoText: s
 
 const ERRNO_CODE: Record<number, string> = { 1: 'EPERM', 2: 'ENOENT', 13: 'EACCES' };
 
-/** Clones the init and waits until it is parked on exec.fifo; returns its pid. */
+/**
+ * Clones the init and waits until it is parked on exec.fifo; returns its pid. With an exec plan
+ * (no Ready op) it returns once the process has execve'd.
+ */
 export function spawnInit(o: SpawnInitOptions): { pid: number } {
   const buf = encodePlan(o.plan);
   try {

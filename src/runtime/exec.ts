@@ -1,0 +1,230 @@
+/**
+ * exec, as a script: one more process in a running container, as runc runs it.
+ *
+ * The process is the container's config.json process changed by the flags (runc starts from the
+ * same), or the runtime-spec Process of --process. It joins every namespace of the init through
+ * /proc/<init>/ns (the addon forks once more after the joins, so that it is inside the pid
+ * namespace), the container's cgroup, and gets the container's seccomp filter with its own
+ * rlimits, ids, capabilities, no_new_privs and LSM labels. No rootfs ops, no hooks, no
+ * exec.fifo: it execve's as soon as it is set up. Without --detach ocirt waits for it,
+ * forwarding signals, and exits with its code or 128+signal; with --detach it returns once the
+ * process runs, and the process outlives it (the caller is a subreaper).
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { OcirtError, describeSystemError } from '../errors';
+import { writeFileAtomic } from '../state/store';
+import { loadContainer, wrongState } from './container';
+import { cgroupOf } from './cgroup';
+import { loadBundle } from '../spec/load';
+import { buildPlan } from '../plan/build';
+import { NAMESPACES } from '../plan/ops';
+import { spawnInit, hostFacts, listenFds, SyncEvent } from './spawn';
+import { native } from '../native';
+import { warn, debug } from '../log';
+
+export interface ExecOptions {
+  root: string;
+  id: string;
+  /** The command and its arguments (ignored with processFile). */
+  args: string[];
+  /** --process: a runtime-spec Process JSON file; the flags below that shape a process are ignored then. */
+  processFile?: string;
+  detach: boolean;
+  pidFile?: string;
+  consoleSocket?: string;
+  tty: boolean;
+  cwd?: string;
+  env: string[];
+  /** uid[:gid] */
+  user?: string;
+  additionalGids: string[];
+  caps: string[];
+  noNewPrivs: boolean;
+  preserveFds: number;
+  ignorePaused: boolean;
+  processLabel?: string;
+  apparmor?: string;
+}
+
+const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'];
+
+export async function exec(o: ExecOptions): Promise<number> {
+  const c = loadContainer(o.root, o.id);
+  if (!c.record || c.status === 'stopped') throw new OcirtError('cannot exec a container that has stopped');
+  if (c.status === 'paused' && !o.ignorePaused) throw new OcirtError('cannot exec in a paused container (use --ignore-paused to override)');
+  // A created container qualifies, as in runc: its init is parked after the pivot, every namespace is complete.
+  if (c.status !== 'running' && c.status !== 'paused' && c.status !== 'created') throw wrongState(c, 'exec in');
+  const rec = c.record;
+  const config = loadBundle(rec.bundle).config as any;
+  const proc = o.processFile ? readProcessFile(o.processFile, config) : processFromFlags(config.process, o);
+
+  let relay: { done: Promise<void> } | undefined;
+  const relayed = !!proc.terminal && !o.consoleSocket && !o.detach;
+  if (proc.terminal && o.detach && !o.consoleSocket) throw new OcirtError('cannot allocate tty if ocirt will detach without setting console socket');
+  if (!proc.terminal && o.consoleSocket) throw new OcirtError('cannot use --console-socket if process.terminal is false');
+  if (relayed && !proc.consoleSize && process.stdout.isTTY) proc.consoleSize = { height: process.stdout.rows, width: process.stdout.columns };
+
+  const seccomp = config.linux?.seccomp ? require('../seccomp').compileCached(config.linux.seccomp, { cacheDir: path.join(o.root, '.seccomp-cache') }) : undefined;
+  const cg = rec.cgroup ? cgroupOf(rec) : undefined;
+  let pid: number;
+  try {
+    const plan = buildPlan(execConfig(config, proc, rec.pid), {
+      bundle: rec.bundle, noPivot: false, preserveFds: o.preserveFds, listenFds: listenFds(), seccomp, host: hostFacts(), execProcess: true,
+    });
+    for (const w of plan.warnings) warn(w);
+    pid = spawnInit({
+      plan,
+      preserveFds: o.preserveFds,
+      cgroupDirFd: cg?.intoCgroupFd?.(),
+      callerNofile: process.env.OCIRT_CALLER_NOFILE,
+      onSync(ev: SyncEvent) {
+        if (ev.type === 'namespaces-ready') cg?.addProcess(ev.pid);
+        else if (ev.type === 'fd' && ev.purpose === 'console') {
+          if (o.consoleSocket) native().sendFd(o.consoleSocket, ev.fd);
+          else {
+            ev.keep = true; // the relay owns the master from now on
+            relay = require('./terminal-relay').relayTerminal(ev.fd);
+          }
+        } else if (ev.type === 'fd' && ev.purpose === 'seccomp-listener') {
+          const { seccompListenerMessage } = require('./create') as typeof import('./create');
+          const { ociState } = require('./container') as typeof import('./container');
+          native().sendFd(config.linux.seccomp.listenerPath, ev.fd, seccompListenerMessage(config, JSON.stringify(ociState(c)), ev.pid));
+        }
+      },
+    }).pid;
+  } catch (e) {
+    throw o.processFile ? inProcessFile(e, o.processFile) : e;
+  }
+  debug(`exec in "${o.id}": process ${pid}`);
+  if (o.pidFile) writeFileAtomic(path.resolve(o.pidFile), String(pid), 0o644);
+  if (o.detach) return 0;
+
+  const forward = (sig: NodeJS.Signals) => {
+    try {
+      process.kill(pid, sig);
+    } catch {
+      /* exited meanwhile */
+    }
+  };
+  for (const s of FORWARDED) process.on(s, forward);
+  const st = await native().waitPidAsync(pid);
+  for (const s of FORWARDED) process.off(s, forward);
+  if (relay) await (relay as { done: Promise<void> }).done;
+  return st.signal !== undefined ? 128 + st.signal : st.code ?? 1;
+}
+
+/**
+ * What buildPlan (execProcess) takes for an exec: the container's config with `proc` as its
+ * process, every namespace joined through the init (/proc/<pid>/ns/<file>; those the config
+ * joined by path are the init's too), and no hooks.
+ */
+export function execConfig(config: any, proc: any, initPid: number): any {
+  const namespaces = (config.linux?.namespaces ?? []).map((ns: { type: string }) => ({ type: ns.type, path: `/proc/${initPid}/ns/${NAMESPACES[ns.type].file}` }));
+  return { ...config, process: proc, linux: { ...config.linux, namespaces }, hooks: undefined };
+}
+
+/** The config's process with runc exec's flags applied. */
+export type ProcessFlags = Pick<ExecOptions, 'args' | 'cwd' | 'env' | 'user' | 'additionalGids' | 'caps' | 'noNewPrivs' | 'tty' | 'processLabel' | 'apparmor'>;
+
+export function processFromFlags(base: any, o: ProcessFlags): any {
+  const p = structuredClone(base ?? {});
+  p.args = o.args;
+  if (!p.args.length) throw new OcirtError('exec needs a command to run, or --process');
+  if (o.cwd) p.cwd = o.cwd;
+  if (o.apparmor) p.apparmorProfile = o.apparmor;
+  if (o.processLabel) p.selinuxLabel = o.processLabel;
+  p.terminal = o.tty;
+  if (o.noNewPrivs) p.noNewPrivileges = true;
+  p.env = mergeEnv(p.env ?? [], o.env);
+  if (o.caps.length) {
+    const caps = (p.capabilities ??= {});
+    const hadInheritable = Array.isArray(caps.inheritable) && caps.inheritable.length > 0;
+    for (const raw of o.caps) {
+      const name = capName(raw);
+      for (const set of ['bounding', 'effective', 'permitted']) (caps[set] ??= []).push(name);
+      // An ambient capability needs the inheritable bit; exec adds none, so only where the config has some.
+      if (hadInheritable) {
+        caps.inheritable.push(name);
+        (caps.ambient ??= []).push(name);
+      }
+    }
+  }
+  if (o.user) {
+    const m = /^(\d+)(?::(\d+))?$/.exec(o.user);
+    if (!m) throw new OcirtError(`--user "${o.user}": expected uid[:gid] (numbers)`);
+    p.user = { ...(p.user ?? {}), uid: Number(m[1]) };
+    if (m[2] !== undefined) p.user.gid = Number(m[2]);
+  }
+  if (o.additionalGids.length) {
+    p.user = p.user ?? { uid: 0, gid: 0 };
+    p.user.additionalGids = [...(p.user.additionalGids ?? [])];
+    for (const g of o.additionalGids) {
+      if (!/^\d+$/.test(g)) throw new OcirtError(`--additional-gids "${g}": expected a number`);
+      p.user.additionalGids.push(Number(g));
+    }
+  }
+  return p;
+}
+
+/** --env over the config's: a KEY given again replaces the earlier value in place (getenv returns the first). */
+function mergeEnv(base: string[], extra: string[]): string[] {
+  const out = [...base];
+  for (const kv of extra) {
+    const key = kv.includes('=') ? kv.slice(0, kv.indexOf('=')) : kv;
+    const at = out.findIndex((e) => e === key || e.startsWith(key + '='));
+    if (at >= 0) out[at] = kv;
+    else out.push(kv);
+  }
+  return out;
+}
+
+function capName(raw: string): string {
+  const up = raw.toUpperCase();
+  const name = up.startsWith('CAP_') ? up : `CAP_${up}`;
+  const { capabilityNumber } = require('../spec/capabilities') as typeof import('../spec/capabilities');
+  if (capabilityNumber(name) === undefined) throw new OcirtError(`--cap: unknown capability "${raw}"`);
+  return name;
+}
+
+/**
+ * A runtime-spec Process from a file (engines write one per exec), checked with the config
+ * schema's process part; problems are placed in that file by line:column.
+ */
+function readProcessFile(file: string, config: any): any {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new OcirtError(describeSystemError(e));
+  }
+  const { parseJsonWithPositions, positionOf, JsonSyntaxError } = require('../spec/json-positions') as typeof import('../spec/json-positions');
+  let parsed;
+  try {
+    parsed = parseJsonWithPositions(text);
+  } catch (e) {
+    if (e instanceof JsonSyntaxError) throw new OcirtError(`${file}:${e.line}:${e.column}: ${e.message}`);
+    throw e;
+  }
+  const p = parsed.value as any;
+  if (p === null || typeof p !== 'object' || Array.isArray(p)) throw new OcirtError(`${file}:1:1: must be a JSON object (a runtime-spec process)`);
+  const { schemaProblems } = require('../spec/validate') as typeof import('../spec/validate');
+  const problems = schemaProblems('config', { ...config, process: p }).filter((x) => x.pointer === '/process' || x.pointer.startsWith('/process/'));
+  if ((!Array.isArray(p.args) || p.args.length === 0) && !problems.some((x) => x.pointer === '/process/args')) problems.unshift({ pointer: '/process/args', message: 'must name the program to run (a non-empty array of strings)' });
+  if (problems.length) {
+    const lines = problems.map((x) => {
+      const ptr = x.pointer.slice('/process'.length);
+      const pos = positionOf(parsed.positions, ptr);
+      return `${file}:${pos.line}:${pos.column}${ptr ? ' ' + ptr : ''}: ${x.message}`;
+    });
+    throw new OcirtError(lines.join('\n'));
+  }
+  return p;
+}
+
+/** A failure placed at /process/... names the process file, not config.json. */
+function inProcessFile(e: unknown, file: string): unknown {
+  if (!(e instanceof OcirtError) || !e.pointer?.startsWith('/process')) return e;
+  const ptr = e.pointer.slice('/process'.length) || '/';
+  return new OcirtError(e.message.replace(`(config.json ${e.pointer})`, `(${file} ${ptr})`), { pointer: e.pointer, code: e.code, cause: e });
+}
