@@ -123,6 +123,40 @@ test('podman run -t: the container has a terminal', () => {
   assert.match(r.stdout.replace(/\r/g, ''), /\/dev\/pts\/0\nterm-ok/);
 });
 
+test('podman exec: output, exit codes (127 for a missing program), -e/-u/-w, -d, -t', () => {
+  ok('podman', [...P, 'run', '-d', '--name', 'eng-x1', '--network', 'none', ...ULIMITS, IMAGE, '/bin/sleep', '1000']);
+  try {
+    const r = podman('exec', '-e', 'A=b', '-u', '1000', '-w', '/tmp', 'eng-x1', '/bin/sh', '-c', 'echo $A $(id -u) $(pwd); tr "\\0" " " </proc/1/cmdline; exit 5');
+    assert.is(r.status, 5, r.stderr);
+    assert.equal(r.stdout.trim().split('\n'), ['b 1000 /tmp', '/bin/sleep 1000'], 'in the container\'s pid namespace');
+    assert.is(podman('exec', 'eng-x1', '/no/such').status, 127);
+    ok('podman', [...P, 'exec', '-d', 'eng-x1', '/bin/sleep', '500']);
+    assert.match(ok('podman', [...P, 'top', 'eng-x1']).stdout, /sleep 500/);
+    const t = sh('script', ['-qec', `podman ${P.join(' ')} exec -t eng-x1 /bin/sh -c 'tty; exit 4'`, '/dev/null']);
+    assert.is(t.status, 4, t.stderr + t.stdout);
+    assert.match(t.stdout.replace(/\r/g, ''), /^\/dev\/pts\/\d+$/m);
+  } finally {
+    podman('rm', '-f', '-t', '0', 'eng-x1');
+  }
+});
+
+test('containerd: ctr task exec into a running task', () => {
+  ok('ctr', [...C, 'run', '-d', '--runc-binary', OCIRT, IMAGE, 'eng-c3', '/bin/sleep', '1000']);
+  try {
+    const r = ctr('task', 'exec', '--exec-id', 'x1', 'eng-c3', '/bin/sh', '-c', 'echo via-exec; exit 6');
+    assert.is(r.status, 6, r.stderr);
+    assert.match(r.stdout, /via-exec/);
+    const m = ctr('task', 'exec', '--exec-id', 'x2', 'eng-c3', 'nosuch');
+    assert.is.not(m.status, 0);
+    assert.match(m.stderr, /executable file not found in \$PATH/);
+  } finally {
+    ctr('task', 'kill', '-s', 'SIGKILL', 'eng-c3');
+    waitFor(() => /eng-c3\s+\d+\s+STOPPED/.test(ctr('task', 'ls').stdout), 10_000);
+    ctr('task', 'rm', 'eng-c3');
+    ctr('containers', 'rm', 'eng-c3');
+  }
+});
+
 test('containerd: ctr run with ocirt as the runc binary', () => {
   const r = ctr('run', '--rm', '--runc-binary', OCIRT, IMAGE, 'eng-c1', '/bin/sh', '-c', 'echo via-shim; exit 3');
   assert.is(r.status, 3, r.stderr);
