@@ -101,7 +101,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
     flags: {
       process: { type: 'string', alias: 'p', describe: 'process.json' },
       detach,
-      'pid-file': pidFile,
+      'pid-file': { ...pidFile, describe: 'file to write the process pid to' },
       'console-socket': consoleSocket,
       'pidfd-socket': pidfdSocket,
       tty: { type: 'boolean', alias: 't', default: false, describe: 'allocate a pty' },

@@ -51,7 +51,8 @@ const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', '
 
 export async function exec(o: ExecOptions): Promise<number> {
   const c = loadContainer(o.root, o.id);
-  if (!c.record || c.status === 'stopped') throw new OcirtError('cannot exec a container that has stopped');
+  // runc's words: docker and other tools match them in "OCI runtime exec failed: ...".
+  if (!c.record || c.status === 'stopped') throw new OcirtError('cannot exec in a stopped container');
   if (c.status === 'paused' && !o.ignorePaused) throw new OcirtError('cannot exec in a paused container (use --ignore-paused to override)');
   // A created container qualifies, as in runc: its init is parked after the pivot, every namespace is complete.
   if (c.status !== 'running' && c.status !== 'paused' && c.status !== 'created') throw wrongState(c, 'exec in');

@@ -149,7 +149,7 @@ test('a stopped container, an unknown id: runc\'s phrases', () =>
     assert.not.ok(pidAlive(init));
     const r = rt.run(['exec', id, '/bin/true']);
     assert.is(r.status, 1);
-    assert.match(r.stderr, /cannot exec a container that has stopped/);
+    assert.match(r.stderr, /cannot exec in a stopped container/);
     const u = rt.run(['exec', 'ex-nosuch', '/bin/true']);
     assert.is(u.status, 1);
     assert.match(u.stderr, /container "ex-nosuch" does not exist/);

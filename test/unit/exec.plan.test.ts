@@ -11,6 +11,8 @@ import { ProcessOp as P, CLONE } from '../../src/plan/ops';
 import { execConfig, processFromFlags, ProcessFlags } from '../../src/runtime/exec';
 import { native } from '../../src/native';
 import { defaultTestConfig } from '../helpers/bundle';
+import { fastParse } from '../../src/cli/fast-parse';
+import { COMMANDS } from '../../src/cli/table';
 
 const SYNC = { NsReady: 3, Exec: 11 };
 const PR_SET_PDEATHSIG = 1;
@@ -45,6 +47,17 @@ test('flags change the config\'s process as runc exec does', () => {
   assert.throws(() => processFromFlags(base, flags({ user: 'root' })), /expected uid\[:gid\]/);
   assert.throws(() => processFromFlags(base, flags({ caps: ['CAP_NOPE'] })), /unknown capability "CAP_NOPE"/);
   assert.throws(() => processFromFlags(base, flags({ args: [] })), /needs a command/);
+});
+
+test('the CLI: runc\'s spellings, --flag=v, repeated flags, and the command after the id (with or without --)', () => {
+  const inv = fastParse(['exec', '--env=A=1', '-e', 'B=2', '--cap', 'CAP_KILL', '-c', 'CAP_CHOWN', '--user=1:2', '-g', '5', '--preserve-fds=2', '-d', '--pid-file', '/p', 'c1', '--', 'sh', '-c', 'echo -e x'])!;
+  assert.equal(inv.flags.env, ['A=1', 'B=2']);
+  assert.equal(inv.flags.cap, ['CAP_KILL', 'CAP_CHOWN']);
+  assert.equal([inv.flags.user, inv.flags['additional-gids'], inv.flags['preserve-fds'], inv.flags.detach, inv.flags['pid-file']], ['1:2', ['5'], 2, true, '/p']);
+  assert.equal(inv.positionals, ['c1', '--', 'sh', '-c', 'echo -e x']);
+  const p = fastParse(['exec', '--process', '/x.json', '--console-socket=/s', '--tty', 'c1'])!;
+  assert.equal([p.flags.process, p.flags['console-socket'], p.flags.tty, p.positionals], ['/x.json', '/s', true, ['c1']]);
+  assert.is(COMMANDS.exec.pending, undefined, 'exec is no longer pending');
 });
 
 test('the plan joins every namespace of the init, user first and mount last, then forks', () => {
