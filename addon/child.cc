@@ -22,6 +22,7 @@
 //
 // Only raw syscalls through addon/syscalls.h here.
 #include "child_internal.h"
+#include "rootfs_ops.h"
 
 #include <errno.h>
 #include <sys/prctl.h>
@@ -222,17 +223,23 @@ static void ResetSignals() {
 
 // The child is a copy of Node: every fd Node had is ours too, O_CLOEXEC or not (the state
 // directory's flock among them, which would block the next command). Keep stdio, the preserved
-// fds, and our three.
+// fds, our three, and the user namespace fds of idmapped mounts (named in the plan's Mount ops).
 static void CloseInherited(const ChildStart& st) {
-  int keep[3] = {st.sync_fd, st.fifo_r, st.fifo_w};
-  for (int i = 1; i < 3; i++)
+  constexpr int kMaxKeep = 3 + 32;
+  int keep[kMaxKeep] = {st.sync_fd, st.fifo_r, st.fifo_w};
+  int n = 3;
+  for (uint32_t i = 0; st.plan && i < st.plan->nops && n < kMaxKeep; i++) {
+    const Op& op = st.plan->ops[i];
+    if (op.kind == kOpMount && (OpInt(op, 4) & kMountIdmap) && OpInt(op, 5, -1) >= 0) keep[n++] = static_cast<int>(OpInt(op, 5));
+  }
+  for (int i = 1; i < n; i++)
     for (int j = i; j > 0 && keep[j] < keep[j - 1]; j--) {
       int t = keep[j];
       keep[j] = keep[j - 1];
       keep[j - 1] = t;
     }
   unsigned lo = static_cast<unsigned>(st.keep_below < 3 ? 3 : st.keep_below);
-  for (int i = 0; i < 3; i++) {
+  for (int i = 0; i < n; i++) {
     if (keep[i] < 0 || static_cast<unsigned>(keep[i]) < lo) continue;
     if (static_cast<unsigned>(keep[i]) > lo) sys::CloseRange(lo, static_cast<unsigned>(keep[i]) - 1, 0);
     lo = static_cast<unsigned>(keep[i]) + 1;

@@ -67,6 +67,8 @@ export interface Native {
   funlock(fd: number): number;
   /** mkfifo(path, mode) -> 0 or errno. */
   mkfifo(path: string, mode: number): number;
+  /** An O_CLOEXEC fd of a new user namespace with these uid_map/gid_map texts, for an idmapped mount; throws with .errno. */
+  idmapUserns(uidMap: string, gidMap: string): number;
   /** waitpid on a pool thread. */
   waitPidAsync(pid: number): Promise<{ code?: number; signal?: number; errno?: number }>;
   /** prctl(PR_SET_CHILD_SUBREAPER, 1) -> 0 or errno. */

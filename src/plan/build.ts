@@ -56,6 +56,8 @@ export interface BuildOptions {
   execProcess?: boolean;
   /** The host's cgroup mounts, for a cgroup mount in the config (src/plan/rootfs.ts hostCgroupMounts). */
   cgroup?: RootfsOptions['cgroup'];
+  /** User namespace fds of the idmapped mounts, by mount index (src/plan/rootfs.ts idmapRequests). */
+  idmapFds?: RootfsOptions['idmapFds'];
 }
 
 const U64_MAX_AS_NUMBER = 2 ** 63;
@@ -386,7 +388,7 @@ export function buildPlan(config: any, opts: BuildOptions): Plan {
     ops.push(...proc.late);
     return { ops, warnings };
   }
-  const rootfs = buildRootfsOps(config, { bundle: opts.bundle, noPivot: opts.noPivot, cgroup: opts.cgroup });
+  const rootfs = buildRootfsOps(config, { bundle: opts.bundle, noPivot: opts.noPivot, cgroup: opts.cgroup, idmapFds: opts.idmapFds });
   let pivot = rootfs.findIndex((o) => o.kind === RootfsOp.Pivot);
   if (pivot < 0) pivot = rootfs.length;
   const hooks = config.hooks?.createContainer ?? [];

@@ -48,7 +48,10 @@ export function create(o: CreateOptions): { pid: number } {
   // The cgroup's directories are known before anything is made: a cgroup mount on a v1 host
   // binds them, so the plan needs them.
   const cgPlanned = cgroupForCreate(o.id, config.linux?.cgroupsPath, !!o.systemdCgroup);
-  const { hostCgroupMounts } = require('../plan/rootfs') as typeof import('../plan/rootfs');
+  const { hostCgroupMounts, idmapRequests } = require('../plan/rootfs') as typeof import('../plan/rootfs');
+  // Made before the clone so the child inherits them (O_CLOEXEC: gone at its execve). An error
+  // ends this short-lived process, which closes them.
+  const idmapFds = openIdmapUserns(idmapRequests(config));
   const plan = buildPlan(config, {
     bundle: loaded.bundle,
     noPivot: !!o.noPivot,
@@ -57,6 +60,7 @@ export function create(o: CreateOptions): { pid: number } {
     seccomp,
     host: hostFacts(),
     cgroup: hostCgroupMounts({ ...cgPlanned.dirs }),
+    idmapFds,
   });
 
   fs.mkdirSync(o.root, { recursive: true, mode: 0o711 });
@@ -156,6 +160,20 @@ export function seccompListenerMessage(config: any, stateJson: string, pid: numb
   const st = JSON.parse(stateJson);
   st.pid = pid;
   return JSON.stringify({ ociVersion: config.ociVersion, fds: ['seccompFd'], pid, metadata: config.linux.seccomp.listenerMetadata ?? '', state: st });
+}
+
+function openIdmapUserns(reqs: import('../plan/rootfs').IdmapRequest[]): Map<number, number> {
+  const fds = new Map<number, number>();
+  for (const r of reqs) {
+    try {
+      fds.set(r.mountIndex, native().idmapUserns(r.uidMap, r.gidMap));
+    } catch (e) {
+      const err = e as Error & { errno?: number };
+      const text = err.errno ? ERRNO_TEXT[errnoName(err.errno)] ?? err.message : err.message;
+      throw new OcirtError(`idmapped mount (config.json /mounts/${r.mountIndex}): ${text}`, { pointer: `/mounts/${r.mountIndex}` });
+    }
+  }
+  return fds;
 }
 
 function undoCreate(dir: string, pid: number, cg: CgroupManager | undefined): void {
