@@ -44,7 +44,9 @@ export function create(o: CreateOptions): { pid: number } {
     throw new OcirtError('cannot allocate tty if runc will detach without setting console socket'.replace('runc', 'ocirt'));
   }
   if (!terminal && o.consoleSocket) throw new OcirtError('cannot use --console-socket if process.terminal is false');
+  const t0 = process.hrtime.bigint();
   const seccomp = config.linux?.seccomp ? require('../seccomp').compileCached(config.linux.seccomp, { cacheDir: path.join(o.root, '.seccomp-cache') }) : undefined;
+  if (seccomp) debug(`seccomp: ${seccomp.instructions} instructions, ${seccomp.archs.length ? 'compiled' : 'from the cache'} in ${(Number(process.hrtime.bigint() - t0) / 1e6).toFixed(3)} ms`);
   // The cgroup's directories are known before anything is made: a cgroup mount on a v1 host
   // binds them, so the plan needs them.
   const cgPlanned = cgroupForCreate(o.id, config.linux?.cgroupsPath, !!o.systemdCgroup);
