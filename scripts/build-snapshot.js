@@ -286,7 +286,7 @@ function builder() {
     const { schemaProblems } = mod('spec/validate.js');
     const { semanticCheck } = mod('spec/semantic.js');
     const { buildPlan } = mod('plan/build.js');
-    const { compile } = mod('seccomp/index.js');
+    const { compile, cacheKey } = mod('seccomp/index.js');
     const config = defaultSpec({ cgroupNamespace: false });
     config.process.terminal = false;
     // A cgroup mount needs the host's cgroup layout, which only a run may read.
@@ -309,6 +309,7 @@ function builder() {
     schemaProblems('config', parsed.value);
     semanticCheck(parsed.value);
     compile(config.linux.seccomp, { arch: 'x86_64' });
+    cacheKey(config.linux.seccomp, { arch: 'x86_64' });
     buildPlan(config, { bundle: '/nonexistent-bundle', noPivot: false, preserveFds: 0, listenFds: 0, host: { apparmor: false, selinux: false } });
   }
 
