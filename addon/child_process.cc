@@ -91,9 +91,13 @@ int UserNamespace(ChildCtx* ctx, const Op& op) {
     long r = sys::Unshare(CLONE_NEWUSER);
     if (r < 0) ChildFail(ctx, static_cast<int>(-r), "unshare");
   }
-  // Non-dumpable, /proc/<us>/uid_map belongs to the real root: the parent writes it.
+  // The parent writes our maps. Non-dumpable, /proc/<us>/* belongs to the real root, which a
+  // rootless parent is not: dumpable for that moment only, before any container code runs.
+  bool rootless = OpInt(op, 0) != 0;
+  if (rootless) sys::Prctl(PR_SET_DUMPABLE, 1);
   ChildSync(ctx, kSyncUsernsReady);
-  return BecomeRootInUserns(ctx, OpInt(op, 0) == 0);
+  if (rootless) sys::Prctl(PR_SET_DUMPABLE, 0);
+  return BecomeRootInUserns(ctx, !rootless);
 }
 
 int TimeNamespace(ChildCtx* ctx, const Op& op) {

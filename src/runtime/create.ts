@@ -30,6 +30,8 @@ export interface CreateOptions {
   noPivot?: boolean;
   preserveFds?: number;
   systemdCgroup?: boolean;
+  /** The global --rootless: "auto" (the default), "true" or "false". */
+  rootless?: string | boolean;
   /** `run` without --console-socket relays the terminal itself: it takes the pty master. */
   onConsole?: (masterFd: number) => void;
 }
@@ -50,6 +52,12 @@ export function create(o: CreateOptions): { pid: number } {
   // The cgroup's directories are known before anything is made: a cgroup mount on a v1 host
   // binds them, so the plan needs them.
   const cgPlanned = cgroupForCreate(o.id, config.linux?.cgroupsPath, !!o.systemdCgroup);
+  const rootless = rootlessMode(o.rootless);
+  // Rootless, a cgroup tree this user may not write means the container stays in ocirt's own
+  // cgroups, as with runc; a limit it could then not apply is refused before anything is made.
+  const noCgroup = rootless && !mayMakeCgroup(cgPlanned);
+  if (noCgroup) refuseLimitsWithoutCgroup(config, `no write access to the cgroups under ${Object.values(cgPlanned.dirs)[0] ?? '/sys/fs/cgroup'}`);
+  const cgDirs = noCgroup ? ownCgroupDirs(cgPlanned) : { ...cgPlanned.dirs };
   const { hostCgroupMounts, idmapRequests } = require('../plan/rootfs') as typeof import('../plan/rootfs');
   // Made before the clone so the child inherits them (O_CLOEXEC: gone at its execve). An error
   // ends this short-lived process, which closes them.
@@ -61,7 +69,7 @@ export function create(o: CreateOptions): { pid: number } {
     listenFds: listenFds(),
     seccomp,
     host: hostFacts(),
-    cgroup: hostCgroupMounts({ ...cgPlanned.dirs }),
+    cgroup: hostCgroupMounts(cgDirs),
     idmapFds,
   });
 
@@ -96,21 +104,22 @@ export function create(o: CreateOptions): { pid: number } {
     const err = native().mkfifo(fifo, 0o600);
     if (err) throw new OcirtError(`mkfifo ${fifo}: ${ERRNO_TEXT[errnoName(err)] ?? 'errno ' + err}`);
     const cgPath = config.linux?.cgroupsPath as string | undefined;
-    cg = cgPlanned;
-    cg.create();
-    rec.cgroup = describeCgroup(cg, cg.path);
-    writeRecord(o.root, rec);
-    // The device rules always go in: the config's, then the devices every container gets
-    // (/dev/null, ptmx, pts/*, ...), then those it creates. Engines such as podman send only
-    // "deny all" and count on the runtime for the rest, as runc does.
-    const resources = config.linux?.resources ?? {};
-    cg.apply({ ...resources, devices: effectiveDeviceRules(resources.devices, config.linux?.devices) });
+    cg = noCgroup ? undefined : createCgroup(cgPlanned, config, rootless);
+    if (cg) {
+      rec.cgroup = describeCgroup(cg, cg.path);
+      writeRecord(o.root, rec);
+      // The device rules always go in: the config's, then the devices every container gets
+      // (/dev/null, ptmx, pts/*, ...), then those it creates. Engines such as podman send only
+      // "deny all" and count on the runtime for the rest, as runc does.
+      const resources = config.linux?.resources ?? {};
+      cg.apply({ ...resources, devices: effectiveDeviceRules(resources.devices, config.linux?.devices) });
+    }
     const stateJson = () => JSON.stringify(ociState({ id: o.id, dir, record: rec, status: 'creating' }));
     const res = spawnInit({
       plan,
       preserveFds: o.preserveFds ?? 0,
       execFifo: fifo,
-      cgroupDirFd: cg.intoCgroupFd?.(),
+      cgroupDirFd: cg?.intoCgroupFd?.(),
       callerNofile: process.env.OCIRT_CALLER_NOFILE,
       onSync(ev: SyncEvent) {
         switch (ev.type) {
@@ -119,7 +128,7 @@ export function create(o: CreateOptions): { pid: number } {
             rec.pid = pid;
             rec.initStartTime = procStartTime(pid) ?? '';
             writeRecord(o.root, rec);
-            cg!.addProcess(pid);
+            cg?.addProcess(pid);
             runHooks('prestart', config.hooks?.prestart as Hook[], stateJson());
             runHooks('createRuntime', config.hooks?.createRuntime as Hook[], stateJson());
             break;
@@ -176,6 +185,64 @@ function openIdmapUserns(reqs: import('../plan/rootfs').IdmapRequest[]): Map<num
     }
   }
   return fds;
+}
+
+/** --rootless: "true", "false", or "auto" (rootless when not run as root), as runc takes it. */
+function rootlessMode(flag: CreateOptions['rootless']): boolean {
+  if (flag === true || flag === 'true') return true;
+  if (flag === false || flag === 'false') return false;
+  return process.geteuid ? process.geteuid() !== 0 : false;
+}
+
+/**
+ * The container's cgroup, made. Rootless, a cgroup tree the user may not write is no error as
+ * long as the config asks for no limit: the container then runs in ocirt's own cgroup, as with
+ * runc. A limit it cannot apply is refused rather than dropped.
+ */
+function createCgroup(m: CgroupManager, config: any, rootless: boolean): CgroupManager | undefined {
+  try {
+    m.create();
+    return m;
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    if (!rootless || !['EACCES', 'EPERM', 'EROFS'].includes(code ?? '')) throw e;
+    refuseLimitsWithoutCgroup(config, (e as Error).message);
+    debug(`rootless: no cgroup (${(e as Error).message}); the container stays in ocirt's cgroup`);
+    return undefined;
+  }
+}
+
+function refuseLimitsWithoutCgroup(config: any, why: string): void {
+  const limits = Object.keys(config.linux?.resources ?? {}).filter((k) => k !== 'devices');
+  if (limits.length) {
+    throw new OcirtError(`${why}; rootless, the limits in config.json /linux/resources (${limits.join(', ')}) need a cgroup this user may write`, { pointer: '/linux/resources' });
+  }
+}
+
+/** Whether this process may make every directory of the cgroup (the nearest existing parent is writable). */
+function mayMakeCgroup(m: CgroupManager): boolean {
+  for (const dir of Object.values(m.dirs)) {
+    let d = dir;
+    while (!fs.existsSync(d) && d !== '/') d = path.dirname(d);
+    try {
+      fs.accessSync(d, fs.constants.W_OK);
+    } catch {
+      return false;
+    }
+  }
+  return true;
+}
+
+/** The cgroup directories this process is in, keyed as m.dirs: what a cgroup mount binds without a cgroup of the container's own. */
+function ownCgroupDirs(m: CgroupManager): Record<string, string> {
+  const { ownCgroups } = require('../cgroups/mounts') as typeof import('../cgroups/mounts');
+  const own = ownCgroups();
+  const out: Record<string, string> = {};
+  for (const [ctrl, dir] of Object.entries(m.dirs)) {
+    if (!dir.endsWith(m.path)) continue;
+    out[ctrl] = path.join(dir.slice(0, dir.length - m.path.length) || '/', own.get(ctrl === 'unified' ? '' : ctrl) ?? '/');
+  }
+  return out;
 }
 
 function undoCreate(dir: string, pid: number, cg: CgroupManager | undefined): void {

@@ -239,7 +239,8 @@ test('--tty: the pty master goes to the console socket; without one ocirt relays
   const recv = spawn('/usr/bin/python3', ['-c', CONSOLE_RECEIVER, sock], { stdio: ['ignore', 'pipe', 'inherit'] });
   let got = '';
   recv.stdout.on('data', (d) => (got += d));
-  const ended = new Promise<void>((resolve) => recv.on('exit', () => resolve()));
+  // 'close', not 'exit': the output may still be in the pipe when the process has exited.
+  const ended = new Promise<void>((resolve) => recv.on('close', () => resolve()));
   try {
     assert.ok(waitFor(() => fs.existsSync(sock + '.ready')), 'receiver did not start');
     await withContainer('tty', undefined, async (rt, _b, id) => {

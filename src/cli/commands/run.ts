@@ -11,6 +11,7 @@ export function run(inv: Invocation): Promise<number> {
     noPivot: inv.flags['no-pivot'] as boolean,
     preserveFds: inv.flags['preserve-fds'] as number,
     systemdCgroup: inv.globals['systemd-cgroup'] as boolean,
+    rootless: inv.globals.rootless as string | undefined,
     detach: inv.flags.detach as boolean,
     keep: inv.flags.keep as boolean,
     subreaper: !inv.flags['no-subreaper'],
