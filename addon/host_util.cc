@@ -6,6 +6,7 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <sys/ioctl.h>
 #include "registry.h"
 
 namespace {
@@ -73,6 +74,17 @@ Napi::Value SetChildSubreaper(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0 ? errno : 0);
 }
 
+// setWinsize(fd, rows, cols) -> 0 or errno: TIOCSWINSZ on a pty master (the relay follows the
+// size of ocirt's own terminal; the kernel sends SIGWINCH to the pty's foreground group).
+Napi::Value SetWinsize(const Napi::CallbackInfo& info) {
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  struct winsize ws = {};
+  ws.ws_row = static_cast<unsigned short>(info[1].As<Napi::Number>().Uint32Value());
+  ws.ws_col = static_cast<unsigned short>(info[2].As<Napi::Number>().Uint32Value());
+  return Napi::Number::New(info.Env(), ioctl(fd, TIOCSWINSZ, &ws) < 0 ? errno : 0);
+}
+
+ocirt::Export e7("setWinsize", SetWinsize);
 ocirt::Export e4("setChildSubreaper", SetChildSubreaper);
 ocirt::Export e1("flock", Flock);
 ocirt::Export e5("funlock", Funlock);

@@ -71,6 +71,8 @@ export interface Native {
   idmapUserns(uidMap: string, gidMap: string): number;
   /** waitpid on a pool thread. */
   waitPidAsync(pid: number): Promise<{ code?: number; signal?: number; errno?: number }>;
+  /** ioctl(fd, TIOCSWINSZ) -> 0 or errno. */
+  setWinsize(fd: number, rows: number, cols: number): number;
   /** prctl(PR_SET_CHILD_SUBREAPER, 1) -> 0 or errno. */
   setChildSubreaper(): number;
   /** Loads a cgroup device program and attaches it to a cgroup2 dir fd; throws with .errno. */

@@ -12,8 +12,16 @@ export function relayTerminal(masterFd: number): { done: Promise<void> } {
   const raw = stdin.isTTY ? (stdin as tty.ReadStream) : undefined;
   raw?.setRawMode(true);
   stdin.pipe(output);
+  // The container's terminal takes the size of ours, now and whenever ours changes.
+  const out = process.stdout.isTTY ? (process.stdout as tty.WriteStream) : undefined;
+  const resize = () => {
+    if (out?.rows && out.columns) (require('../native') as typeof import('../native')).native().setWinsize(masterFd, out.rows, out.columns);
+  };
+  out?.on('resize', resize);
+  resize();
   const done = new Promise<void>((resolve) => {
     const finish = () => {
+      out?.off('resize', resize);
       raw?.setRawMode(false);
       stdin.unpipe(output);
       stdin.pause();

@@ -436,6 +436,45 @@ test('a config that denies every device still gets the default devices, and noth
     assert.equal(out.trim().split('\n').map((l) => l.trim()), ['null-ok', '3', 'not permitted']);
   }));
 
+test('run relays the terminal and the container follows its size', () =>
+  withBundleRt((c) => {
+    c.process.terminal = true;
+    c.process.args = ['/bin/sh', '-c', 'stty size; sleep 1.5; stty size'];
+  }, (rt, b) => {
+    // ocirt on a pty of its own, 30x100; after 0.7 s that pty becomes 40x120 (which sends
+    // ocirt SIGWINCH), and the container's pty must follow.
+    const harness = `
+import fcntl, os, pty, struct, sys, termios, time
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(sys.argv[1], sys.argv[1:])
+fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack('HHHH', 30, 100, 0, 0))
+out = b''
+start = time.time()
+resized = False
+while True:
+    if not resized and time.time() - start > 0.7:
+        fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack('HHHH', 40, 120, 0, 0))
+        resized = True
+    try:
+        import select
+        r, _, _ = select.select([fd], [], [], 0.1)
+        if r:
+            d = os.read(fd, 4096)
+            if not d: break
+            out += d
+    except OSError:
+        break
+_, status = os.waitpid(pid, 0)
+sys.stdout.write(out.decode(errors='replace'))
+sys.exit(os.waitstatus_to_exitcode(status))
+`;
+    const r = spawnSync('/usr/bin/python3', ['-c', harness, OCIRT, '--root', rt.root, 'run', '--bundle', b.dir, ID('winsz')], { encoding: 'utf8', timeout: 30_000 });
+    assert.is(r.status, 0, r.stdout + r.stderr);
+    const sizes = r.stdout.replace(/\r/g, '').split('\n').map((l) => l.trim()).filter((l) => /^\d+ \d+$/.test(l));
+    assert.equal(sizes, ['30 100', '40 120']);
+  }));
+
 test.run();
 
 void REPO;
