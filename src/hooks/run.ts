@@ -39,7 +39,9 @@ export function runHooks(phase: HookPhase, hooks: Hook[] | undefined, stateJson:
       killSignal: 'SIGKILL',
       encoding: 'utf8',
     });
-    if (r.error) {
+    // A hook need not read the state: one that exits first makes the write fail with EPIPE,
+    // and only its exit status counts.
+    if (r.error && (r.error as NodeJS.ErrnoException).code !== 'EPIPE') {
       const code = (r.error as NodeJS.ErrnoException).code;
       if (code === 'ETIMEDOUT') throw new OcirtError(`${where}: timed out after ${h.timeout}s`);
       throw new OcirtError(`${where}: ${code === 'ENOENT' ? 'no such file or directory' : r.error.message}`);

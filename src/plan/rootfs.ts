@@ -72,6 +72,9 @@ export function idmapRequests(config: any): IdmapRequest[] {
     }
     if (!uid.length) fail(`${pointer}/uidMappings`, 'an idmapped mount needs at least one uid mapping');
     if (!gid.length) fail(`${pointer}/gidMappings`, 'an idmapped mount needs at least one gid mapping');
+    // The child attaches the mapping itself, which needs CAP_SYS_ADMIN where the mount was
+    // made: inside a user namespace of its own it has not, and the kernel says only EPERM.
+    if (userNs) fail(`${pointer}/options`, 'idmapped mounts in a container with its own user namespace are not supported yet');
     out.push({ mountIndex: i, uidMap: mapText(uid), gidMap: mapText(gid) });
   });
   return out;

@@ -37,7 +37,10 @@ export function features(): Record<string, unknown> {
       apparmor: { enabled: lsmEnabled('apparmor') },
       selinux: { enabled: lsmEnabled('selinux') },
       intelRdt: { enabled: false },
-      mountExtensions: { idmap: { enabled: true } },
+      // idmap/ridmap work, and are listed in mountOptions, for containers without a user
+      // namespace of their own. CRI reads this flag as "idmapped mounts for user-namespaced
+      // pods", which ocirt refuses yet, so it stays false.
+      mountExtensions: { idmap: { enabled: false } },
       netDevices: { enabled: false },
     },
     annotations: {
