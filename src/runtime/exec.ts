@@ -68,7 +68,18 @@ export async function exec(o: ExecOptions): Promise<number> {
 
   const seccomp = config.linux?.seccomp ? require('../seccomp').compileCached(config.linux.seccomp, { cacheDir: path.join(o.root, '.seccomp-cache') }) : undefined;
   const cg = rec.cgroup ? cgroupOf(rec) : undefined;
-  let pid: number;
+  let pid = 0;
+  // Handlers go in before the process exists: it may run (and the caller signal us) before
+  // spawnInit returns, and an unhandled SIGTERM would end ocirt instead of reaching it. Node
+  // runs them after spawnInit, when pid is known.
+  const forward = (sig: NodeJS.Signals) => {
+    try {
+      if (pid > 0) process.kill(pid, sig);
+    } catch {
+      /* exited meanwhile */
+    }
+  };
+  if (!o.detach) for (const s of FORWARDED) process.on(s, forward);
   try {
     const plan = buildPlan(execConfig(config, proc, rec.pid), {
       bundle: rec.bundle, noPivot: false, preserveFds: o.preserveFds, listenFds: listenFds(), seccomp, host: hostFacts(), execProcess: true,
@@ -95,20 +106,13 @@ export async function exec(o: ExecOptions): Promise<number> {
       },
     }).pid;
   } catch (e) {
+    for (const s of FORWARDED) process.off(s, forward);
     throw o.processFile ? inProcessFile(e, o.processFile) : e;
   }
   debug(`exec in "${o.id}": process ${pid}`);
   if (o.pidFile) writeFileAtomic(path.resolve(o.pidFile), String(pid), 0o644);
   if (o.detach) return 0;
 
-  const forward = (sig: NodeJS.Signals) => {
-    try {
-      process.kill(pid, sig);
-    } catch {
-      /* exited meanwhile */
-    }
-  };
-  for (const s of FORWARDED) process.on(s, forward);
   const st = await native().waitPidAsync(pid);
   for (const s of FORWARDED) process.off(s, forward);
   if (relay) await (relay as { done: Promise<void> }).done;

@@ -12,21 +12,30 @@ export async function run(o: CreateOptions & { detach: boolean; keep: boolean; s
   let relay: { done: Promise<void> } | undefined;
   // The init may be re-parented to us if spawning goes through an intermediate process.
   if (o.subreaper) native().setChildSubreaper();
-  const { pid } = create({
-    ...o,
-    onConsole: o.detach ? undefined : (fd) => {
-      relay = require('./terminal-relay').relayTerminal(fd);
-    },
-  });
+  // Handlers go in first: a signal that comes while create and start run (synchronously) is
+  // then delivered to the container once they are done, instead of ending ocirt with a
+  // container left behind.
+  let pid = 0;
   const forward = (sig: NodeJS.Signals) => {
     try {
-      process.kill(pid, sig);
+      if (pid > 0) process.kill(pid, sig);
     } catch {
       /* exited meanwhile */
     }
   };
   const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'];
   if (!o.detach) for (const s of signals) process.on(s, forward);
+  try {
+    pid = create({
+      ...o,
+      onConsole: o.detach ? undefined : (fd) => {
+        relay = require('./terminal-relay').relayTerminal(fd);
+      },
+    }).pid;
+  } catch (e) {
+    for (const s of signals) process.off(s, forward);
+    throw e;
+  }
   try {
     start(o.root, o.id);
   } catch (e) {
