@@ -40,8 +40,10 @@ export function writeFileAtomic(file: string, data: string | Buffer, mode = 0o60
   const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
   const fd = fs.openSync(tmp, 'w', mode);
   try {
+    // No fsync: readers need the rename's atomicity, not durability across a crash. The state
+    // lives in /run, which a reboot empties anyway (runc does not sync it either), and the
+    // fsync cost every create several milliseconds on a disk-backed --root.
     fs.writeSync(fd, typeof data === 'string' ? Buffer.from(data) : data);
-    fs.fsyncSync(fd);
   } finally {
     fs.closeSync(fd);
   }
