@@ -47,6 +47,17 @@ function count(out, label) {
   return m ? Number(m[1]) : 0;
 }
 
+// Parent cgroups the tests make (ocirt's default parent, the driver tests', the engines').
+const PARENTS = ['ocirt', 'ocirt-test', 'ocirt-engines', 'libpod_parent'];
+function parentCgroups() {
+  const out = [];
+  for (const h of fs.existsSync('/sys/fs/cgroup') ? fs.readdirSync('/sys/fs/cgroup') : []) {
+    for (const n of PARENTS) if (fs.existsSync(path.join('/sys/fs/cgroup', h, n))) out.push(path.join('/sys/fs/cgroup', h, n));
+  }
+  return out;
+}
+const parentsBefore = new Set(parentCgroups());
+
 /** Containers, cgroups and mounts a test run left behind; each is reported and removed. */
 function sweep() {
   const left = [];
@@ -75,6 +86,14 @@ function sweep() {
       for (let i = 0; i < 50; i++) {
         try { fs.rmdirSync(dir); break; } catch { require('node:child_process').spawnSync('sleep', ['0.1']); }
       }
+    }
+  }
+  for (const d of parentCgroups().filter((p) => !parentsBefore.has(p))) {
+    left.push(`cgroup ${d}`);
+    try {
+      require(path.join(root, 'dist/src/cgroups/files.js')).removeTree(d, 5000);
+    } catch {
+      /* reported */
     }
   }
   const mounts = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n')

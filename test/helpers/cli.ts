@@ -6,9 +6,13 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawnSync, SpawnSyncOptions } from 'node:child_process';
+import { cgroupParentsMadeHere } from './cgroup-parents';
 
 export const REPO = path.resolve(__dirname, '..', '..', '..');
 export const OCIRT = path.join(REPO, 'bin', 'ocirt');
+
+// Containers without a cgroupsPath go under /ocirt: the parent goes when the test file ends.
+cgroupParentsMadeHere(['ocirt']);
 
 export interface Result {
   status: number | null;

@@ -6,6 +6,7 @@ import * as assert from 'uvu/assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { openManager, CgroupManager, detect } from '../../src/cgroups';
+import { cgroupParentsMadeHere } from '../helpers/cgroup-parents';
 import { parked, parkedPython, until, alive, delay, PY } from '../helpers/cgroup-proc';
 
 let n = 0;
@@ -25,16 +26,9 @@ async function withCgroup(fn: (m: CgroupManager) => Promise<void>): Promise<void
   }
 }
 
-// The shared parent made by these tests goes too (rmdir only: it holds nothing of others').
-test.after(() => {
-  for (const h of fs.readdirSync('/sys/fs/cgroup')) {
-    try {
-      fs.rmdirSync(path.join('/sys/fs/cgroup', h, 'ocirt-test'));
-    } catch {
-      /* absent, or still in use */
-    }
-  }
-});
+// The shared parent made by these tests goes too.
+const parents = cgroupParentsMadeHere(['ocirt-test']);
+test.after(() => parents.remove());
 
 test('this host is hybrid and the v1 driver also uses the cgroup2 mount', async () => {
   assert.is(detect(), 'hybrid');

@@ -7,6 +7,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as fs from 'node:fs';
 import { openManager, CgroupManager } from '../../src/cgroups';
+import { cgroupParentsMadeHere } from '../helpers/cgroup-parents';
 import { parked, until, alive, delay, cloneIntoCgroup } from '../helpers/cgroup-proc';
 
 const ROOT = '/sys/fs/cgroup/unified';
@@ -24,13 +25,8 @@ async function withCgroup(fn: (m: CgroupManager) => Promise<void>): Promise<void
   }
 }
 
-test.after(() => {
-  try {
-    fs.rmdirSync(`${ROOT}/ocirt-test`);
-  } catch {
-    /* absent or in use */
-  }
-});
+const parents = cgroupParentsMadeHere(['ocirt-test']);
+test.after(() => parents.remove());
 
 test('the device program allows /dev/null and denies /dev/zero and a block device', async () => {
   await withCgroup(async (m) => {

@@ -11,8 +11,11 @@ import * as path from 'node:path';
 import { spawn, spawnSync, SpawnSyncOptions } from 'node:child_process';
 import { makeRootfs, unmountUnder } from '../helpers/bundle';
 import { OCIRT, waitFor } from '../helpers/cli';
+import { cgroupParentsMadeHere } from '../helpers/cgroup-parents';
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'ocirt-engines-'));
+// containerd puts a task under /<namespace>/<id>; podman (cgroupfs) under /libpod_parent, with conmon.
+const parents = cgroupParentsMadeHere(['ocirt-engines', 'libpod_parent']);
 const IMAGE = 'localhost/ocirt-bb:latest';
 // This machine's bounding set cannot raise NOFILE/NPROC to podman's defaults (runc fails too).
 const ULIMITS = ['--ulimit', 'nofile=1024:1024', '--ulimit', 'nproc=4096:4096'];
@@ -55,7 +58,7 @@ function imageTar(): string {
 
 let ctd: ReturnType<typeof spawn> | undefined;
 const SOCK = path.join(work, 'containerd.sock');
-const C = ['--address', SOCK, '--namespace', 'ocirt-test'];
+const C = ['--address', SOCK, '--namespace', 'ocirt-engines'];
 const ctr = (...args: string[]) => sh('ctr', [...C, ...args]);
 
 test.before(() => {
@@ -86,9 +89,10 @@ test.after(() => {
     waitFor(() => ctd!.exitCode !== null || ctd!.signalCode !== null, 10_000);
   }
   // Shims outlive containerd by design; those of this run go with it.
-  spawnSync('pkill', ['-f', `containerd-shim-runc-v2 -namespace ocirt-test -address ${SOCK}`]);
+  spawnSync('pkill', ['-f', `containerd-shim-runc-v2 -namespace ocirt-engines -address ${SOCK}`]);
   unmountUnder(work);
   fs.rmSync(work, { recursive: true, force: true });
+  parents.remove();
 });
 
 test('podman run: output, exit code, --rm', () => {
