@@ -46,9 +46,7 @@ export function create(o: CreateOptions): { pid: number } {
     throw new OcirtError('cannot allocate tty if runc will detach without setting console socket'.replace('runc', 'ocirt'));
   }
   if (!terminal && o.consoleSocket) throw new OcirtError('cannot use --console-socket if process.terminal is false');
-  const t0 = process.hrtime.bigint();
-  const seccomp = config.linux?.seccomp ? require('../seccomp').compileCached(config.linux.seccomp, { cacheDir: path.join(o.root, '.seccomp-cache') }) : undefined;
-  if (seccomp) debug(`seccomp: ${seccomp.instructions} instructions, ${seccomp.archs.length ? 'compiled' : 'from the cache'} in ${(Number(process.hrtime.bigint() - t0) / 1e6).toFixed(3)} ms`);
+  const seccomp = containerSeccomp(config, o.root);
   // The cgroup's directories are known before anything is made: a cgroup mount on a v1 host
   // binds them, so the plan needs them.
   const cgPlanned = cgroupForCreate(o.id, config.linux?.cgroupsPath, !!o.systemdCgroup);
@@ -103,9 +101,9 @@ export function create(o: CreateOptions): { pid: number } {
     const fifo = path.join(dir, EXEC_FIFO);
     const err = native().mkfifo(fifo, 0o600);
     if (err) throw new OcirtError(`mkfifo ${fifo}: ${ERRNO_TEXT[errnoName(err)] ?? 'errno ' + err}`);
-    const cgPath = config.linux?.cgroupsPath as string | undefined;
-    cg = noCgroup ? undefined : createCgroup(cgPlanned, config, rootless);
-    if (cg) {
+    if (!noCgroup) {
+      cg = cgPlanned;
+      cg.create();
       rec.cgroup = describeCgroup(cg, cg.path);
       writeRecord(o.root, rec);
       // The device rules always go in: the config's, then the devices every container gets
@@ -167,6 +165,15 @@ export function create(o: CreateOptions): { pid: number } {
   }
 }
 
+/** The container's seccomp program (compiled, or from the cache under the state root), for create and exec. */
+export function containerSeccomp(config: any, root: string): { program: Buffer; flags: number; notify: boolean } | undefined {
+  if (!config.linux?.seccomp) return undefined;
+  const t0 = process.hrtime.bigint();
+  const r = (require('../seccomp') as typeof import('../seccomp')).compileCached(config.linux.seccomp, { cacheDir: path.join(root, '.seccomp-cache') });
+  debug(`seccomp: ${r.instructions} instructions, ${r.archs.length ? 'compiled' : 'from the cache'} in ${(Number(process.hrtime.bigint() - t0) / 1e6).toFixed(3)} ms`);
+  return r;
+}
+
 export function seccompListenerMessage(config: any, stateJson: string, pid: number): string {
   const st = JSON.parse(stateJson);
   st.pid = pid;
@@ -192,24 +199,6 @@ function rootlessMode(flag: CreateOptions['rootless']): boolean {
   if (flag === true || flag === 'true') return true;
   if (flag === false || flag === 'false') return false;
   return process.geteuid ? process.geteuid() !== 0 : false;
-}
-
-/**
- * The container's cgroup, made. Rootless, a cgroup tree the user may not write is no error as
- * long as the config asks for no limit: the container then runs in ocirt's own cgroup, as with
- * runc. A limit it cannot apply is refused rather than dropped.
- */
-function createCgroup(m: CgroupManager, config: any, rootless: boolean): CgroupManager | undefined {
-  try {
-    m.create();
-    return m;
-  } catch (e) {
-    const code = (e as { code?: string }).code;
-    if (!rootless || !['EACCES', 'EPERM', 'EROFS'].includes(code ?? '')) throw e;
-    refuseLimitsWithoutCgroup(config, (e as Error).message);
-    debug(`rootless: no cgroup (${(e as Error).message}); the container stays in ocirt's cgroup`);
-    return undefined;
-  }
 }
 
 function refuseLimitsWithoutCgroup(config: any, why: string): void {

@@ -21,6 +21,8 @@ import { buildPlan } from '../plan/build';
 import { NAMESPACES } from '../plan/ops';
 import { spawnInit, hostFacts, listenFds, SyncEvent } from './spawn';
 import { native } from '../native';
+import { forwardSignals } from './signals';
+import { containerSeccomp, seccompListenerMessage } from './create';
 import { warn, debug } from '../log';
 
 export interface ExecOptions {
@@ -47,8 +49,6 @@ export interface ExecOptions {
   apparmor?: string;
 }
 
-const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'];
-
 export async function exec(o: ExecOptions): Promise<number> {
   const c = loadContainer(o.root, o.id);
   // runc's words: docker and other tools match them in "OCI runtime exec failed: ...".
@@ -66,20 +66,11 @@ export async function exec(o: ExecOptions): Promise<number> {
   if (!proc.terminal && o.consoleSocket) throw new OcirtError('cannot use --console-socket if process.terminal is false');
   if (relayed && !proc.consoleSize && process.stdout.isTTY) proc.consoleSize = { height: process.stdout.rows, width: process.stdout.columns };
 
-  const seccomp = config.linux?.seccomp ? require('../seccomp').compileCached(config.linux.seccomp, { cacheDir: path.join(o.root, '.seccomp-cache') }) : undefined;
+  const seccomp = containerSeccomp(config, o.root);
   const cg = rec.cgroup ? cgroupOf(rec) : undefined;
   let pid = 0;
-  // Handlers go in before the process exists: it may run (and the caller signal us) before
-  // spawnInit returns, and an unhandled SIGTERM would end ocirt instead of reaching it. Node
-  // runs them after spawnInit, when pid is known.
-  const forward = (sig: NodeJS.Signals) => {
-    try {
-      if (pid > 0) process.kill(pid, sig);
-    } catch {
-      /* exited meanwhile */
-    }
-  };
-  if (!o.detach) for (const s of FORWARDED) process.on(s, forward);
+  // The process runs as soon as spawnInit has made it: the caller may signal us before it returns.
+  const unforward = o.detach ? () => {} : forwardSignals(() => pid);
   try {
     const plan = buildPlan(execConfig(config, proc, rec.pid), {
       bundle: rec.bundle, noPivot: false, preserveFds: o.preserveFds, listenFds: listenFds(), seccomp, host: hostFacts(), execProcess: true,
@@ -99,14 +90,13 @@ export async function exec(o: ExecOptions): Promise<number> {
             relay = require('./terminal-relay').relayTerminal(ev.fd);
           }
         } else if (ev.type === 'fd' && ev.purpose === 'seccomp-listener') {
-          const { seccompListenerMessage } = require('./create') as typeof import('./create');
           const { ociState } = require('./container') as typeof import('./container');
           native().sendFd(config.linux.seccomp.listenerPath, ev.fd, seccompListenerMessage(config, JSON.stringify(ociState(c)), ev.pid));
         }
       },
     }).pid;
   } catch (e) {
-    for (const s of FORWARDED) process.off(s, forward);
+    unforward();
     throw o.processFile ? inProcessFile(e, o.processFile) : e;
   }
   debug(`exec in "${o.id}": process ${pid}`);
@@ -114,7 +104,7 @@ export async function exec(o: ExecOptions): Promise<number> {
   if (o.detach) return 0;
 
   const st = await native().waitPidAsync(pid);
-  for (const s of FORWARDED) process.off(s, forward);
+  unforward();
   if (relay) await (relay as { done: Promise<void> }).done;
   return st.signal !== undefined ? 128 + st.signal : st.code ?? 1;
 }

@@ -7,24 +7,14 @@ import { create, CreateOptions } from './create';
 import { start } from './start';
 import { deleteContainer } from './delete';
 import { native } from '../native';
+import { forwardSignals } from './signals';
 
 export async function run(o: CreateOptions & { detach: boolean; keep: boolean; subreaper: boolean }): Promise<number> {
   let relay: { done: Promise<void> } | undefined;
   // The init may be re-parented to us if spawning goes through an intermediate process.
   if (o.subreaper) native().setChildSubreaper();
-  // Handlers go in first: a signal that comes while create and start run (synchronously) is
-  // then delivered to the container once they are done, instead of ending ocirt with a
-  // container left behind.
   let pid = 0;
-  const forward = (sig: NodeJS.Signals) => {
-    try {
-      if (pid > 0) process.kill(pid, sig);
-    } catch {
-      /* exited meanwhile */
-    }
-  };
-  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'];
-  if (!o.detach) for (const s of signals) process.on(s, forward);
+  const unforward = o.detach ? () => {} : forwardSignals(() => pid);
   try {
     pid = create({
       ...o,
@@ -33,7 +23,7 @@ export async function run(o: CreateOptions & { detach: boolean; keep: boolean; s
       },
     }).pid;
   } catch (e) {
-    for (const s of signals) process.off(s, forward);
+    unforward();
     throw e;
   }
   try {
@@ -44,7 +34,7 @@ export async function run(o: CreateOptions & { detach: boolean; keep: boolean; s
   }
   if (o.detach) return 0;
   const st = (await native().waitPidAsync(pid)) as { code?: number; signal?: number };
-  for (const s of signals) process.off(s, forward);
+  unforward();
   if (relay) await relay.done;
   if (!o.keep) deleteContainer(o.root, o.id, true);
   return st.signal !== undefined ? 128 + st.signal : st.code ?? 1;

@@ -23,3 +23,25 @@ export function parseSignal(raw: string | undefined): number {
   }
   throw new OcirtError(`unknown signal "${raw}"`);
 }
+
+const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'];
+
+/**
+ * What `run` and `exec` do while they wait: signals sent to ocirt go to the container's process.
+ * Installed before that process exists: a signal that comes while it is being made (synchronous
+ * work) is handled once that work is done, when pid() knows it, instead of ending ocirt with
+ * the default action. Returns the function that removes the handlers.
+ */
+export function forwardSignals(pid: () => number): () => void {
+  const forward = (sig: NodeJS.Signals) => {
+    try {
+      if (pid() > 0) process.kill(pid(), sig);
+    } catch {
+      /* exited meanwhile */
+    }
+  };
+  for (const s of FORWARDED) process.on(s, forward);
+  return () => {
+    for (const s of FORWARDED) process.off(s, forward);
+  };
+}

@@ -10,6 +10,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
+import { consoleReceiver } from '../helpers/console';
 import { makeBundle, Bundle, mountsUnder } from '../helpers/bundle';
 import { Runtime, withRuntime, pidAlive, waitFor, OCIRT } from '../helpers/cli';
 
@@ -234,19 +235,13 @@ test('--preserve-fds passes fds 3..N+2 and nothing else; LISTEN_FDS is set for t
   }));
 
 test('--tty: the pty master goes to the console socket; without one ocirt relays it', async () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ocirt-console-'));
-  const sock = path.join(dir, 'console.sock');
-  const recv = spawn('/usr/bin/python3', ['-c', CONSOLE_RECEIVER, sock], { stdio: ['ignore', 'pipe', 'inherit'] });
-  let got = '';
-  recv.stdout.on('data', (d) => (got += d));
-  // 'close', not 'exit': the output may still be in the pipe when the process has exited.
-  const ended = new Promise<void>((resolve) => recv.on('close', () => resolve()));
+  const recv = consoleReceiver();
+  const sock = recv.sock;
   try {
-    assert.ok(waitFor(() => fs.existsSync(sock + '.ready')), 'receiver did not start');
     await withContainer('tty', undefined, async (rt, _b, id) => {
       rt.ok(['exec', '--tty', '--detach', '--console-socket', sock, id, '/bin/sh', '-c', 'tty; readlink /proc/self/fd/0; [ -e /dev/console ] && echo console || echo no-console']);
-      await ended;
-      const lines = got.replace(/\r/g, '').trim().split('\n');
+      await recv.ended;
+      const lines = recv.output().replace(/\r/g, '').trim().split('\n');
       assert.is(lines[0], 'fds 1', 'one fd came with the message');
       assert.match(lines[1], /^\/dev\/pts\/\d+$/);
       assert.is(lines[2], lines[1]);
@@ -259,32 +254,10 @@ test('--tty: the pty master goes to the console socket; without one ocirt relays
       assert.match(r.stderr, /cannot allocate tty if ocirt will detach without setting console socket/);
     });
   } finally {
-    recv.kill('SIGKILL');
-    fs.rmSync(dir, { recursive: true, force: true });
+    recv.close();
   }
 });
 
-// Accepts one connection, takes the fd, prints what the pty says until the process is gone.
-const CONSOLE_RECEIVER = `
-import os, select, socket, sys
-p = sys.argv[1]
-s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); s.bind(p); s.listen(1)
-open(p + '.ready', 'w').close()
-c, _ = s.accept()
-msg, fds, _f, _a = socket.recv_fds(c, 4096, 4)
-print('fds', len(fds), flush=True)
-out = b''
-while True:
-    r, _, _ = select.select([fds[0]], [], [], 30)
-    if not r: break
-    try:
-        d = os.read(fds[0], 4096)
-    except OSError:
-        break
-    if not d: break
-    out += d
-sys.stdout.write(out.decode(errors='replace')); sys.stdout.flush()
-`;
 
 test('signals sent to ocirt reach the process', () =>
   withContainer('signal', undefined, async (rt, _b, id) => {

@@ -10,6 +10,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
+import { consoleReceiver } from '../helpers/console';
 import { makeBundle, Bundle, mountsUnder, defaultTestConfig } from '../helpers/bundle';
 import { Runtime, withRuntime, pidAlive, waitFor, OCIRT, REPO } from '../helpers/cli';
 import { buildPlan } from '../../src/plan/build';
@@ -300,15 +301,9 @@ test('a createContainer hook past its timeout is killed and fails the create, le
   }));
 
 test('terminal: the pty master goes to the console socket; the slave is stdio and /dev/console', async () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ocirt-console-'));
-  const sock = path.join(dir, 'console.sock');
-  const recv = spawn('/usr/bin/python3', ['-c', CONSOLE_RECEIVER, sock], { stdio: ['ignore', 'pipe', 'inherit'] });
-  let got = '';
-  recv.stdout.on('data', (d) => (got += d));
-  // 'close', not 'exit': the output may still be in the pipe when the process has exited.
-  const ended = new Promise<void>((resolve) => recv.on('close', () => resolve()));
+  const recv = consoleReceiver();
+  const sock = recv.sock;
   try {
-    assert.ok(waitFor(() => fs.existsSync(sock + '.ready')), 'receiver did not start');
     await withBundleRt((c) => {
       c.process.terminal = true;
       c.process.consoleSize = { height: 33, width: 101 };
@@ -319,38 +314,16 @@ test('terminal: the pty master goes to the console socket; the slave is stdio an
       const id = ID('tty');
       rt.ok(['create', '--console-socket', sock, '--bundle', b.dir, id]);
       rt.ok(['start', id]);
-      await ended;
-      const lines = got.replace(/\r/g, '').trim().split('\n');
+      await recv.ended;
+      const lines = recv.output().replace(/\r/g, '').trim().split('\n');
       assert.is(lines[0], 'fds 1', 'one fd came with the message');
       assert.equal(lines.slice(1), ['/dev/pts/0', '33 101', '88:0', '/dev/pts/0']);
     });
   } finally {
-    recv.kill('SIGKILL');
-    fs.rmSync(dir, { recursive: true, force: true });
+    recv.close();
   }
 });
 
-// Accepts one connection, takes the fd, prints what the pty says until the process is gone.
-const CONSOLE_RECEIVER = `
-import os, select, socket, sys
-p = sys.argv[1]
-s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); s.bind(p); s.listen(1)
-open(p + '.ready', 'w').close()
-c, _ = s.accept()
-msg, fds, _f, _a = socket.recv_fds(c, 4096, 4)
-print('fds', len(fds), flush=True)
-out = b''
-while True:
-    r, _, _ = select.select([fds[0]], [], [], 30)
-    if not r: break
-    try:
-        d = os.read(fds[0], 4096)
-    except OSError:
-        break
-    if not d: break
-    out += d
-sys.stdout.write(out.decode(errors='replace')); sys.stdout.flush()
-`;
 
 test('scheduler, I/O priority and personality reach the process', () =>
   withBundleRt((c) => {
