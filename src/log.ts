@@ -4,6 +4,7 @@
  * warnings always reach stderr as plain lines too, where podman and humans read them.
  */
 import * as fs from 'node:fs';
+import { stderr } from './stdio';
 
 type Level = 'debug' | 'info' | 'warning' | 'error';
 
@@ -31,7 +32,7 @@ function record(level: Level, msg: string): void {
 export function debug(msg: string): void {
   if (!cfg.debug) return;
   record('debug', msg);
-  if (!cfg.file) process.stderr.write(`debug: ${msg}\n`);
+  if (!cfg.file) stderr(`debug: ${msg}\n`);
 }
 
 export function info(msg: string): void {
@@ -40,11 +41,11 @@ export function info(msg: string): void {
 
 export function warn(msg: string): void {
   record('warning', msg);
-  process.stderr.write(`warning: ${msg}\n`);
+  stderr(`warning: ${msg}\n`);
 }
 
 /** Each line of a multi-line error becomes its own record, so the last record names a real problem. */
 export function error(msg: string): void {
   for (const line of msg.split('\n')) record('error', line);
-  process.stderr.write(msg.endsWith('\n') ? msg : msg + '\n');
+  stderr(msg.endsWith('\n') ? msg : msg + '\n');
 }

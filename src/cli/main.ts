@@ -9,6 +9,7 @@ import { configureLog, error, debug } from '../log';
 import { isOcirtError } from '../errors';
 
 import { SPEC_VERSION } from './main-constants';
+import { stdout } from '../stdio';
 
 function versionText(): string {
   let version = 'unknown';
@@ -42,7 +43,7 @@ function wantsVersion(argv: string[]): boolean {
 
 async function main(argv: string[]): Promise<number> {
   if (wantsVersion(argv)) {
-    process.stdout.write(versionText());
+    stdout(versionText());
     return 0;
   }
   let inv: Invocation | undefined = fastParse(argv);

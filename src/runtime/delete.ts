@@ -34,7 +34,7 @@ export function destroy(c: Container): void {
       const cg = cgroupOf(rec);
       // A frozen task cannot die: thaw after queueing SIGKILL.
       cg.killAll(9);
-      if (c.status === 'paused') cg.thaw();
+      if (cg.state() === 'frozen') cg.thaw();
     } else {
       try {
         process.kill(rec.pid, 'SIGKILL');

@@ -61,8 +61,6 @@ let loaded: Validators | undefined;
 
 function loadValidators(): Validators {
   if (loaded) return loaded;
-  // The startup snapshot (scripts/build-snapshot.js) holds the module already evaluated.
-  if (require.cache[VALIDATORS_FILE]) return (loaded = require(VALIDATORS_FILE) as Validators);
   let source: string;
   try {
     source = fs.readFileSync(VALIDATORS_FILE, 'latin1'); // the build makes it pure ASCII

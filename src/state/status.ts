@@ -1,7 +1,7 @@
 /**
  * Status is derived, never stored, so it stays right after crashes, reboots and kill -9:
- * a live init (same pid and same start time as recorded) with exec.fifo still present is
- * `created`; without the fifo it is `running`, or `paused` when its cgroup is frozen;
+ * a live init (same pid and same start time as recorded) is `paused` when its cgroup is
+ * frozen, else `created` while exec.fifo is present and `running` without it;
  * anything else is `stopped`. A directory without a record is a create in progress, or the
  * remains of one that died (then nobody holds its lock).
  */
@@ -45,6 +45,7 @@ export function deriveStatus(dir: string, rec: ContainerRecord | undefined): Sta
   if (!rec) return 'creating';
   if (!initAlive(rec)) return 'stopped';
   if (rec.creating) return 'creating';
-  if (fs.existsSync(path.join(dir, EXEC_FIFO))) return 'created';
-  return frozen(rec) ? 'paused' : 'running';
+  // Frozen first: runc lets a created container be paused, and it is then paused, not created.
+  if (frozen(rec)) return 'paused';
+  return fs.existsSync(path.join(dir, EXEC_FIFO)) ? 'created' : 'running';
 }

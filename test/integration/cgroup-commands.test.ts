@@ -58,6 +58,27 @@ test('pause freezes every process and state says paused; resume thaws them', () 
     assert.match(rt.run(['resume', 'cgc-p1']).stderr, /not paused/);
   }));
 
+test('a created container can be paused as with runc: paused, resumed to created, and delete -f of it kills it', async () => {
+  const b = makeBundle((c) => (c.process.args = ['/bin/true']));
+  try {
+    await withRuntime((rt) => {
+      rt.ok(['create', '--bundle', b.dir, 'cgc-pc']);
+      const pid = rt.state('cgc-pc').pid;
+      rt.ok(['pause', 'cgc-pc']);
+      assert.is(rt.state('cgc-pc').status, 'paused');
+      rt.ok(['resume', 'cgc-pc']);
+      assert.is(rt.state('cgc-pc').status, 'created');
+      rt.ok(['pause', 'cgc-pc']);
+      // A frozen init keeps a queued SIGKILL until thawed: delete must thaw it whatever its status.
+      rt.ok(['delete', '--force', 'cgc-pc']);
+      assert.not.ok(pidAlive(pid), 'the init is gone');
+      assert.not.ok(fs.existsSync(`${V1}/freezer/ocirt/cgc-pc`), 'the cgroup is gone');
+    });
+  } finally {
+    b.cleanup();
+  }
+});
+
 test('ps lists the init and the processes it forked, as json and as a table', () =>
   withContainer('cgc-ps1', (c) => (c.process.args = ['/bin/sh', '-c', 'sleep 1000 & sleep 1001 & wait']), (rt, _b, pid) => {
     assert.ok(waitFor(() => JSON.parse(rt.ok(['ps', '--format', 'json', 'cgc-ps1']).stdout).length === 3));

@@ -1,6 +1,7 @@
 import type { Invocation } from '../table';
 import { OcirtError } from '../../errors';
 import { stats, cgroupFor } from '../../runtime/cgroup-commands';
+import { stdout } from '../../stdio';
 
 function parseInterval(s: string): number {
   const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(s);
@@ -15,7 +16,7 @@ function parseInterval(s: string): number {
 export async function run(inv: Invocation): Promise<number> {
   const root = inv.globals.root as string;
   const id = inv.positionals[0];
-  const emit = (o: unknown) => process.stdout.write(JSON.stringify(o) + '\n');
+  const emit = (o: unknown) => stdout(JSON.stringify(o) + '\n');
   if (inv.flags.stats) {
     emit(stats(root, id));
     return 0;

@@ -1,7 +1,8 @@
 import type { Invocation } from '../table';
 import { features } from '../../runtime/features';
+import { stdout } from '../../stdio';
 
 export function run(_inv: Invocation): number {
-  process.stdout.write(JSON.stringify(features(), null, 2) + '\n');
+  stdout(JSON.stringify(features(), null, 2) + '\n');
   return 0;
 }

@@ -1,6 +1,7 @@
 import type { Invocation } from '../table';
 import { OcirtError } from '../../errors';
 import { loadBundle } from '../../spec/load';
+import { stdout } from '../../stdio';
 
 /**
  * `ocirt seccomp dump` prints the bundle's profile as the BPF program ocirt loads;
@@ -17,9 +18,9 @@ export function run(inv: Invocation): number {
     const t0 = process.hrtime.bigint();
     const c = seccomp.compile(profile, { arch });
     const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-    process.stdout.write(seccomp.disassemble(c.program) + '\n');
+    stdout(seccomp.disassemble(c.program) + '\n');
     // The compile time is that of this process, as create pays it (bench/seccomp.ts reads it).
-    process.stdout.write(`# ${c.instructions} instructions, flags 0x${c.flags.toString(16)}, compiled in ${ms.toFixed(3)} ms\n`);
+    stdout(`# ${c.instructions} instructions, flags 0x${c.flags.toString(16)}, compiled in ${ms.toFixed(3)} ms\n`);
     return 0;
   }
   if (action === 'explain') {
@@ -32,8 +33,8 @@ export function run(inv: Invocation): number {
       }
     });
     const r = seccomp.explain(profile, { arch, syscall: /^\d+$/.test(syscall) ? Number(syscall) : syscall, args });
-    process.stdout.write(`${r.action}${r.errno !== undefined ? ` (errno ${r.errno})` : ''}\n`);
-    for (const step of r.path) process.stdout.write(`  ${step}\n`);
+    stdout(`${r.action}${r.errno !== undefined ? ` (errno ${r.errno})` : ''}\n`);
+    for (const step of r.path) stdout(`  ${step}\n`);
     return 0;
   }
   throw new OcirtError(`unknown seccomp action "${action}": use dump or explain`);
