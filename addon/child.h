@@ -40,6 +40,9 @@ enum SyncFdPurpose : uint32_t {
 // runc phrase), not a step name to combine with the op's description and the errno.
 constexpr uint32_t kErrFullMessage = 1;
 
+// op_index of a kSyncError while the child moves itself into its v1 cgroups, before op 0.
+constexpr uint32_t kOpIndexCgroupPlacement = 0xffffffffu;
+
 struct SyncRecord {
   uint32_t type;
   int32_t err;        // errno for kSyncError

@@ -48,6 +48,8 @@ struct ChildStart {
   int fifo_r;   // exec.fifo opened O_RDONLY|O_NONBLOCK by the parent
   int fifo_w;   // and O_WRONLY, so that the read blocks (no EOF) until start writes
   int keep_below;  // 3 + preserved fds: the child closes every other inherited fd at once
+  const int* cgroup_task_fds;  // v1 `tasks` files (O_WRONLY) the child writes 0 to, first of all
+  int ncgroup_task_fds;
 };
 
 [[noreturn]] void ChildMain(const ChildStart& start);

@@ -250,7 +250,8 @@ Napi::Object Event(Napi::Env env, const char* type, pid_t pid) {
   return ev;
 }
 
-// spawn(plan: Buffer, options: { execFifo?: string (none for exec), cgroupDirFd?: number, callerNofile?: string },
+// spawn(plan: Buffer, options: { execFifo?: string (none for exec), cgroupDirFd?: number, cgroupTaskFds?: number[],
+//                                callerNofile?: string },
 //       onEvent: (ev) => void): number
 Napi::Value Spawn(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -287,6 +288,17 @@ Napi::Value Spawn(const Napi::CallbackInfo& info) {
 
   int cgroup_fd = -1;
   if (opts.Has("cgroupDirFd") && opts.Get("cgroupDirFd").IsNumber()) cgroup_fd = opts.Get("cgroupDirFd").As<Napi::Number>().Int32Value();
+  constexpr uint32_t kMaxTaskFds = 32;
+  int task_fds[kMaxTaskFds];
+  int ntask_fds = 0;
+  if (opts.Has("cgroupTaskFds") && opts.Get("cgroupTaskFds").IsArray()) {
+    Napi::Array a = opts.Get("cgroupTaskFds").As<Napi::Array>();
+    if (a.Length() > kMaxTaskFds) {
+      Napi::RangeError::New(env, "spawn: more than 32 cgroupTaskFds").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    for (uint32_t i = 0; i < a.Length(); i++) task_fds[ntask_fds++] = a.Get(i).As<Napi::Number>().Int32Value();
+  }
   struct rlimit nofile = {0, 0};
   bool have_nofile = false;
   if (opts.Has("callerNofile") && opts.Get("callerNofile").IsString())
@@ -313,12 +325,14 @@ Napi::Value Spawn(const Napi::CallbackInfo& info) {
     if (fifo_w >= 0) close(fifo_w);
     return ThrowErrno(env, "socketpair", e);
   }
-  ChildStart start = {&plan, sv[1], fifo_r, fifo_w, 3 + preserved};
+  ChildStart start = {&plan, sv[1], fifo_r, fifo_w, 3 + preserved, task_fds, ntask_fds};
 
   sigset_t all, old;
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, &old);
-  long pid;
+  long pid = -1;
+  // Whether the child was born in cgroup_fd's cgroup; otherwise the caller places it at NsReady.
+  bool into_cgroup = false;
   if (cgroup_fd >= 0) {
     struct clone_args args;
     memset(&args, 0, sizeof(args));
@@ -326,10 +340,11 @@ Napi::Value Spawn(const Napi::CallbackInfo& info) {
     args.exit_signal = SIGCHLD;
     args.cgroup = static_cast<uint64_t>(cgroup_fd);
     pid = syscall(__NR_clone3, &args, sizeof(args));
-    if (pid < 0 && (errno == ENOSYS || errno == E2BIG)) pid = syscall(__NR_clone, (via_clone ? clone_flags : 0) | SIGCHLD, 0, 0, 0, 0);
-  } else {
-    pid = syscall(__NR_clone, (via_clone ? clone_flags : 0) | SIGCHLD, 0, 0, 0, 0);
+    into_cgroup = pid >= 0;
+    // Any refusal (an old kernel, a hierarchy clone3 will not take) leaves it to the caller's
+    // write of the pid, which reports a real problem with the cgroup in its own words.
   }
+  if (pid < 0) pid = syscall(__NR_clone, (via_clone ? clone_flags : 0) | SIGCHLD, 0, 0, 0, 0);
   if (pid == 0) {
     sys::Close(sv[0]);
     ChildMain(start);
@@ -423,7 +438,11 @@ Napi::Value Spawn(const Napi::CallbackInfo& info) {
       }
       case kSyncNsReady:
         if (!ApplyParentOps(plan, procs.init_pid, have_nofile, nofile, ns_ready_index, &ce)) return fail_child(ce);
-        if (!call(Event(env, "namespaces-ready", procs.init_pid))) return env.Undefined();
+        {
+          Napi::Object ev = Event(env, "namespaces-ready", procs.init_pid);
+          ev.Set("intoCgroup", Napi::Boolean::New(env, into_cgroup));
+          if (!call(ev)) return env.Undefined();
+        }
         break;
       case kSyncHooks:
         if (!call(Event(env, "create-container-hooks", procs.init_pid))) return env.Undefined();

@@ -6,7 +6,7 @@ import * as path from 'node:path';
 
 /** A record of the child's sync protocol, as the addon hands it to spawn's onEvent. */
 export type NativeSpawnEvent =
-  | { type: 'namespaces-ready'; pid: number }
+  | { type: 'namespaces-ready'; pid: number; intoCgroup: boolean }
   | { type: 'create-container-hooks'; pid: number }
   | { type: 'fd'; pid: number; purpose: 'console' | 'seccomp-listener' | 'unknown'; fd: number };
 
@@ -15,6 +15,8 @@ export interface NativeSpawnOptions {
   execFifo?: string;
   /** A cgroup2 directory fd: clone3(CLONE_INTO_CGROUP). */
   cgroupDirFd?: number;
+  /** v1 `tasks` files the child writes 0 to before anything else (at most 32). */
+  cgroupTaskFds?: number[];
   /** "soft:hard" of the caller's RLIMIT_NOFILE (OCIRT_CALLER_NOFILE), applied when the config has none. */
   callerNofile?: string;
 }

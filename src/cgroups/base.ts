@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { OcirtError, describeSystemError } from '../errors';
 import { Writer, readPids, removeTree, sleep, signalNumber } from './files';
-import type { CgroupHost, CgroupManager, CgroupStats, FreezerProbe, Resources } from './types';
+import type { CgroupHost, CgroupManager, CgroupStats, FreezerProbe, Placement, Resources } from './types';
 
 export abstract class BaseManager implements CgroupManager {
   abstract readonly version: 1 | 2;
@@ -50,6 +50,37 @@ export abstract class BaseManager implements CgroupManager {
   /** The distinct directories of this cgroup, one per mounted hierarchy. */
   protected distinctDirs(): string[] {
     return [...new Set(Object.values(this.dirs))];
+  }
+
+  placement(o: { selfMove: boolean }): Placement {
+    const fds: number[] = [];
+    const open = (p: string, flags: number): number => {
+      try {
+        const fd = fs.openSync(p, flags);
+        fds.push(fd);
+        return fd;
+      } catch (e) {
+        for (const fd of fds) fs.closeSync(fd);
+        throw new OcirtError(`cgroup ${this.path}: open ${p}: ${describeSystemError(e)}`, { pointer: '/linux/cgroupsPath' });
+      }
+    };
+    const unified = this.dirs.unified;
+    const intoCgroupFd = unified ? open(unified, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY) : undefined;
+    const selfMoved = o.selfMove ? this.distinctDirs().filter((d) => d !== unified) : [];
+    const selfTaskFds = selfMoved.map((d) => open(path.join(d, 'tasks'), fs.constants.O_WRONLY));
+    return {
+      intoCgroupFd,
+      selfTaskFds,
+      finish: (pid, intoCgroup) => {
+        for (const d of this.distinctDirs()) {
+          if ((d === unified && intoCgroup) || selfMoved.includes(d)) continue;
+          this.w.write(d, 'cgroup.procs', pid, '/linux/cgroupsPath');
+        }
+      },
+      close: () => {
+        for (const fd of fds.splice(0)) fs.closeSync(fd);
+      },
+    };
   }
 
   /**

@@ -134,4 +134,22 @@ export interface CgroupManager {
   destroy(opts?: { timeoutMs?: number }): void;
   /** An O_DIRECTORY fd of v2Dir for clone3(CLONE_INTO_CGROUP); the caller closes it. */
   intoCgroupFd?(): number;
+  /** How a new process gets into every hierarchy of the cgroup (see Placement); the caller closes it. */
+  placement(o: { selfMove: boolean }): Placement;
+}
+
+/**
+ * The ways into the cgroup for a process about to be cloned, cheapest first:
+ *   - born there: clone3(CLONE_INTO_CGROUP) with the cgroup2 directory;
+ *   - moving itself: 0 written into each v1 `tasks` file by the new process, before it does
+ *     anything else (a move of oneself takes no global lock, so it waits for no RCU grace
+ *     period, unlike a write of another pid);
+ *   - moved by us: its pid written into cgroup.procs, for whatever the other two did not do.
+ */
+export interface Placement {
+  intoCgroupFd?: number;
+  selfTaskFds: number[];
+  /** Writes pid where neither of the others placed it; intoCgroup: whether clone3 took intoCgroupFd. */
+  finish(pid: number, intoCgroup: boolean): void;
+  close(): void;
 }

@@ -117,7 +117,7 @@ export function create(o: CreateOptions): { pid: number } {
       plan,
       preserveFds: o.preserveFds ?? 0,
       execFifo: fifo,
-      cgroupDirFd: cg?.intoCgroupFd?.(),
+      cgroup: cg && { path: cg.path, placement: cg.placement({ selfMove: true }) },
       callerNofile: process.env.OCIRT_CALLER_NOFILE,
       onSync(ev: SyncEvent) {
         switch (ev.type) {
@@ -126,7 +126,6 @@ export function create(o: CreateOptions): { pid: number } {
             rec.pid = pid;
             rec.initStartTime = procStartTime(pid) ?? '';
             writeRecord(o.root, rec);
-            cg?.addProcess(pid);
             runHooks('prestart', config.hooks?.prestart as Hook[], stateJson());
             runHooks('createRuntime', config.hooks?.createRuntime as Hook[], stateJson());
             break;

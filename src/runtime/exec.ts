@@ -79,11 +79,12 @@ export async function exec(o: ExecOptions): Promise<number> {
     pid = spawnInit({
       plan,
       preserveFds: o.preserveFds,
-      cgroupDirFd: cg?.intoCgroupFd?.(),
+      // Moved by us, not by itself: in a paused container the process must not freeze before
+      // exec has made it (runc's --ignore-paused), and exec is not on an engine's start path.
+      cgroup: cg && { path: cg.path, placement: cg.placement({ selfMove: false }) },
       callerNofile: process.env.OCIRT_CALLER_NOFILE,
       onSync(ev: SyncEvent) {
-        if (ev.type === 'namespaces-ready') cg?.addProcess(ev.pid);
-        else if (ev.type === 'fd' && ev.purpose === 'console') {
+        if (ev.type === 'fd' && ev.purpose === 'console') {
           if (o.consoleSocket) native().sendFd(o.consoleSocket, ev.fd);
           else {
             ev.keep = true; // the relay owns the master from now on

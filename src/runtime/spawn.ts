@@ -11,6 +11,7 @@ import type { Plan, HostFacts } from '../plan/build';
 import { encodePlan } from '../plan/encode';
 import { native, NativeChildError } from '../native';
 import type { Hook } from '../hooks/run';
+import type { Placement } from '../cgroups/types';
 
 export type SyncEvent =
   | { type: 'namespaces-ready'; pid: number }
@@ -30,8 +31,8 @@ export interface SpawnInitOptions {
   preserveFds?: number;
   /** <state dir>/exec.fifo, made by the caller; none for an exec plan (it has no Ready op). */
   execFifo?: string;
-  /** A cgroup2 directory fd for clone3(CLONE_INTO_CGROUP). spawnInit closes it. */
-  cgroupDirFd?: number;
+  /** How the process gets into its cgroup; spawnInit finishes it at namespaces-ready and closes it. */
+  cgroup?: { path: string; placement: Placement };
   /** OCIRT_CALLER_NOFILE ("soft:hard"): the NOFILE limit when the config sets none. */
   callerNofile?: string;
   /** Called synchronously for each sync point; a throw aborts the create (the child is killed and reaped). */
@@ -43,7 +44,15 @@ function isChildError(e: unknown): e is NativeChildError {
 }
 
 /** The child's failure as the user reads it: the op's description, its place in config.json, the errno. */
-export function childErrorMessage(plan: Plan, e: { opIndex: number; errnoText: string; detail: string; fullMessage: boolean }): { message: string; pointer?: string } {
+export function childErrorMessage(
+  plan: Plan,
+  e: { opIndex: number; errnoText: string; detail: string; fullMessage: boolean },
+  cgroupPath?: string,
+): { message: string; pointer?: string } {
+  if (e.opIndex >>> 0 === CGROUP_PLACEMENT_OP) {
+    const pointer = '/linux/cgroupsPath';
+    return { message: `enter cgroup ${cgroupPath ?? ''} (config.json ${pointer}): ${e.detail}: ${e.errnoText}`, pointer };
+  }
   const op = plan.ops[e.opIndex];
   const pointer = op?.pointer || undefined;
   if (e.fullMessage) return { message: e.detail, pointer };
@@ -54,6 +63,9 @@ export function childErrorMessage(plan: Plan, e: { opIndex: number; errnoText: s
 
 const ERRNO_CODE: Record<number, string> = { 1: 'EPERM', 2: 'ENOENT', 13: 'EACCES' };
 
+/** The op index the child reports a failure of its own cgroup move with (kOpIndexCgroupPlacement). */
+const CGROUP_PLACEMENT_OP = 0xffffffff;
+
 /**
  * Clones the init and waits until it is parked on exec.fifo; returns its pid. With an exec plan
  * (no Ready op) it returns once the process has execve'd.
@@ -61,10 +73,16 @@ const ERRNO_CODE: Record<number, string> = { 1: 'EPERM', 2: 'ENOENT', 13: 'EACCE
 export function spawnInit(o: SpawnInitOptions): { pid: number } {
   const buf = encodePlan(o.plan);
   try {
+    const placement = o.cgroup?.placement;
     const pid = native().spawn(
       buf,
-      { execFifo: o.execFifo, cgroupDirFd: o.cgroupDirFd, callerNofile: o.callerNofile },
+      { execFifo: o.execFifo, cgroupDirFd: placement?.intoCgroupFd, cgroupTaskFds: placement?.selfTaskFds, callerNofile: o.callerNofile },
       (raw) => {
+        if (raw.type === 'namespaces-ready') {
+          placement?.finish(raw.pid, raw.intoCgroup);
+          o.onSync({ type: raw.type, pid: raw.pid });
+          return;
+        }
         if (raw.type !== 'fd') {
           o.onSync(raw);
           return;
@@ -86,18 +104,12 @@ export function spawnInit(o: SpawnInitOptions): { pid: number } {
     return { pid };
   } catch (e) {
     if (isChildError(e)) {
-      const { message, pointer } = childErrorMessage(o.plan, e);
+      const { message, pointer } = childErrorMessage(o.plan, e, o.cgroup?.path);
       throw new OcirtError(message, { pointer, code: ERRNO_CODE[e.errno], cause: e });
     }
     throw e;
   } finally {
-    if (o.cgroupDirFd !== undefined && o.cgroupDirFd >= 0) {
-      try {
-        fs.closeSync(o.cgroupDirFd);
-      } catch {
-        /* closed already */
-      }
-    }
+    o.cgroup?.placement.close();
   }
 }
 

@@ -16,9 +16,13 @@ import { Runtime, withRuntime, pidAlive, waitFor, OCIRT, REPO } from '../helpers
 import { buildPlan } from '../../src/plan/build';
 import { spawnInit } from '../../src/runtime/spawn';
 import { native } from '../../src/native';
+import { cgroupForCreate } from '../../src/runtime/cgroup';
+import { cgroupParentsMadeHere } from '../helpers/cgroup-parents';
 
 // Container ids are global on the host (cgroup paths): keep ours apart from other suites' runs.
 const ID = (s: string) => `proc${process.pid}-${s}`;
+const parents = cgroupParentsMadeHere(['ocirt-test']);
+test.after(() => parents.remove());
 
 function cgroupLeft(id: string): string[] {
   return fs.readdirSync('/sys/fs/cgroup')
@@ -340,39 +344,76 @@ test('scheduler, I/O priority and personality reach the process', () =>
     assert.match(machine, /^i[3-6]86$/);
   }));
 
-test('clone3 puts the init into a cgroup2 directory at birth (CLONE_INTO_CGROUP)', async () => {
-  const unified = fs.existsSync('/sys/fs/cgroup/unified/cgroup.procs') ? '/sys/fs/cgroup/unified' : '/sys/fs/cgroup';
-  const cg = path.join(unified, ID('into'));
+test('the init is in every hierarchy of its cgroup before any op runs: born into cgroup2, moved by itself into v1', async () => {
+  const cg = cgroupForCreate(ID('into'), `/ocirt-test/${ID('into')}`, false);
   const b = makeBundle((c) => (c.process.args = ['/bin/true']));
   const state = fs.mkdtempSync(path.join(os.tmpdir(), 'ocirt-into-'));
   let pid = 0;
   try {
-    fs.mkdirSync(cg);
+    cg.create();
     const fifo = path.join(state, 'exec.fifo');
     assert.is(native().mkfifo(fifo, 0o600), 0);
     const seen: string[] = [];
+    const placement = cg.placement({ selfMove: true });
+    assert.is(placement.selfTaskFds.length, cg.version === 1 ? new Set(Object.entries(cg.dirs).filter(([k]) => k !== 'unified').map(([, d]) => d)).size : 0);
+    let born: boolean | undefined;
+    const finish = placement.finish;
+    placement.finish = (p, intoCgroup) => {
+      born = intoCgroup;
+      finish(p, intoCgroup);
+    };
     const plan = buildPlan(b.config, { bundle: b.dir, noPivot: false });
     pid = spawnInit({
       plan,
       execFifo: fifo,
-      cgroupDirFd: fs.openSync(cg, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY),
+      cgroup: { path: cg.path, placement },
       onSync(ev) {
         seen.push(ev.type);
-        if (ev.type === 'namespaces-ready') assert.ok(fs.readFileSync(path.join(cg, 'cgroup.procs'), 'utf8').split('\n').includes(String(ev.pid)), 'in the cgroup before anything ran');
+        if (ev.type !== 'namespaces-ready') return;
+        for (const d of new Set(Object.values(cg.dirs))) {
+          assert.ok(fs.readFileSync(path.join(d, 'cgroup.procs'), 'utf8').split('\n').includes(String(ev.pid)), `in ${d} at namespaces-ready`);
+        }
       },
     }).pid;
     assert.equal(seen, ['namespaces-ready']);
+    assert.is(born, cg.dirs.unified !== undefined, 'clone3 took the cgroup2 directory');
     assert.ok(pidAlive(pid), 'parked on exec.fifo');
   } finally {
     if (pid > 0) {
       process.kill(pid, 'SIGKILL');
       await native().waitPidAsync(pid);
     }
-    if (fs.existsSync(cg)) fs.rmdirSync(cg);
+    cg.destroy();
     fs.rmSync(state, { recursive: true, force: true });
     b.cleanup();
   }
 });
+
+test('a failed move into its cgroup ends the child with a pointer to /linux/cgroupsPath', () => {
+  const b = makeBundle((c) => (c.process.args = ['/bin/true']));
+  const state = fs.mkdtempSync(path.join(os.tmpdir(), 'ocirt-into-'));
+  // /dev/full refuses every write (ENOSPC), as a cgroup file refuses a task it cannot take.
+  const full = fs.openSync('/dev/full', 'w');
+  let closed = false;
+  try {
+    const fifo = path.join(state, 'exec.fifo');
+    assert.is(native().mkfifo(fifo, 0o600), 0);
+    const plan = buildPlan(b.config, { bundle: b.dir, noPivot: false });
+    const placement = { selfTaskFds: [full], finish() {}, close: () => void (closed = true) };
+    let synced = false;
+    assert.throws(
+      () => spawnInit({ plan, execFifo: fifo, cgroup: { path: '/ocirt-test/x', placement }, onSync: () => void (synced = true) }),
+      (e: Error) => e.message === 'enter cgroup /ocirt-test/x (config.json /linux/cgroupsPath): write 0 to tasks: no space left on device',
+    );
+    assert.not.ok(synced, 'no op ran');
+    assert.ok(closed, 'the placement was closed');
+  } finally {
+    fs.closeSync(full);
+    fs.rmSync(state, { recursive: true, force: true });
+    b.cleanup();
+  }
+});
+;
 
 test('an onSync handler that throws aborts the create: the child is killed and reaped', async () => {
   const b = makeBundle((c) => (c.process.args = ['/bin/true']));
