@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 'use strict';
 /*
- * Builds dist/bundle/ocirt.js, every module of dist/src in one script, and dist/bundle/ocirt.cache,
- * V8's code cache of it, which src/boot.ts (what bin/ocirt runs) loads the CLI from.
+ * Builds dist/bundle/{core,rest}.js, the modules of dist/src in two scripts, and a V8 code cache
+ * of each ({core,rest}.cache), which src/boot.ts (what bin/ocirt runs) loads the CLI from. The
+ * core is what the short commands require (CORE_ROOTS and all they require, lazily or not), so
+ * that they neither read nor deserialize the code of create.
  *
  *   node scripts/build-bundle.js        (after tsc and spec-schemas/build.js)
  *
@@ -21,10 +23,12 @@ const ROOT = path.resolve(__dirname, '..');
 const DIST = path.join(ROOT, 'dist');
 const SRC = path.join(DIST, 'src');
 const { wrapBundle, moduleEntry, moduleTable } = require(path.join(SRC, 'bundle.js'));
-const { BUNDLE, CACHE } = require(path.join(SRC, 'boot.js'));
+const { PARTS, cacheOf } = require(path.join(SRC, 'boot.js'));
 /** Not in the bundle: the two modules that load it. */
 const OUTSIDE = new Set([path.join(SRC, 'bundle.js'), path.join(SRC, 'boot.js')]);
-/** Loaded before the cache is made: what create, start, state, kill, delete, run, exec and list use. */
+/** The short commands: the core holds them and what they require. */
+const CORE_ROOTS = ['cli/main.js', ...['state', 'start', 'kill', 'delete', 'list', 'pause', 'resume', 'ps', 'events'].map((c) => `cli/commands/${c}.js`)];
+/** Loaded before the caches are made: what create, start, state, kill, delete, run, exec and list use. */
 const WARM = ['create', 'start', 'state', 'kill', 'delete', 'run', 'exec', 'list'].map((c) => `cli/commands/${c}.js`);
 
 function sources() {
@@ -40,31 +44,62 @@ function sources() {
   return files.sort();
 }
 
-function main() {
-  let body = '';
-  for (const f of sources()) {
-    const text = fs.readFileSync(f, 'utf8');
-    // boot.ts reads the bundle as latin1, which is cheaper than utf8 and right only for ASCII.
-    if (/[^\x00-\x7f]/.test(text)) fail(`${path.relative(ROOT, f)} has a non-ASCII character; write it as an escape`);
-    body += moduleEntry(f, text);
+/** The files `roots` require, by relative string literals (lazy requires too), transitively. */
+function closure(roots, known) {
+  const seen = new Set();
+  const todo = roots.map((r) => path.join(SRC, r));
+  while (todo.length) {
+    const f = todo.pop();
+    if (seen.has(f) || !known.has(f)) continue;
+    seen.add(f);
+    for (const m of fs.readFileSync(f, 'utf8').matchAll(/require\((["'])(\.{1,2}\/[^"']+)\1\)/g)) {
+      const base = path.resolve(path.dirname(f), m[2]);
+      const hit = [base, `${base}.js`, path.join(base, 'index.js')].find((c) => known.has(c));
+      if (hit) todo.push(hit);
+    }
   }
-  const id = crypto.createHash('sha256').update(body).digest('hex').slice(0, 16);
-  const source = wrapBundle(id, body);
+  return seen;
+}
 
-  const script = new vm.Script(source, { filename: BUNDLE });
-  const load = moduleTable(script.runInThisContext()(), require);
-  for (const m of WARM) load(path.join(SRC, m));
+function main() {
+  const files = sources();
+  const known = new Set(files);
+  const core = closure(CORE_ROOTS, known);
+  const parts = { core: files.filter((f) => core.has(f)), rest: files.filter((f) => !core.has(f)) };
+  const bodies = {};
+  for (const [name, list] of Object.entries(parts)) {
+    bodies[name] = '';
+    for (const f of list) {
+      const text = fs.readFileSync(f, 'utf8');
+      // boot.ts reads the bundle as latin1, which is cheaper than utf8 and right only for ASCII.
+      if (/[^\x00-\x7f]/.test(text)) fail(`${path.relative(ROOT, f)} has a non-ASCII character; write it as an escape`);
+      bodies[name] += moduleEntry(f, text);
+    }
+  }
+  const id = crypto.createHash('sha256').update(bodies.core).update(bodies.rest).digest('hex').slice(0, 16);
+  const sources_ = { core: wrapBundle(id, bodies.core, parts.rest), rest: wrapBundle(id, bodies.rest, parts.core) };
+  const scripts = {};
+  for (const name of ['core', 'rest']) scripts[name] = new vm.Script(sources_[name], { filename: PARTS[name] });
+  const load = moduleTable(scripts.core.runInThisContext()(), require, () => scripts.rest.runInThisContext()());
+  // Not main.js: loading it runs the CLI.
+  for (const m of [...CORE_ROOTS.filter((r) => r !== 'cli/main.js'), ...WARM]) load(path.join(SRC, m));
   warmUp((rel) => load(path.join(SRC, rel)));
-  const cache = script.createCachedData();
 
-  fs.mkdirSync(path.dirname(BUNDLE), { recursive: true });
+  fs.mkdirSync(path.dirname(PARTS.core), { recursive: true });
   const tmp = (p) => `${p}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp(BUNDLE), source, 'latin1');
-  fs.writeFileSync(tmp(CACHE), Buffer.concat([Buffer.from(source.slice(0, source.indexOf('\n') + 1), 'latin1'), cache]));
-  // The cache first: a bundle never meets a cache older than itself except through its id check.
-  fs.renameSync(tmp(CACHE), CACHE);
-  fs.renameSync(tmp(BUNDLE), BUNDLE);
-  process.stdout.write(`${path.relative(process.cwd(), BUNDLE)}: ${(source.length / 1024).toFixed(0)} KiB, code cache ${(cache.length / 1024).toFixed(0)} KiB\n`);
+  const sizes = [];
+  // The rest first and the core last: boot.ts takes the core's mtime for the bundle's.
+  for (const name of ['rest', 'core']) {
+    const source = sources_[name];
+    const cache = scripts[name].createCachedData();
+    fs.writeFileSync(tmp(PARTS[name]), source, 'latin1');
+    fs.writeFileSync(tmp(cacheOf(PARTS[name])), Buffer.concat([Buffer.from(source.slice(0, source.indexOf('\n') + 1), 'latin1'), cache]));
+    fs.renameSync(tmp(cacheOf(PARTS[name])), cacheOf(PARTS[name]));
+    fs.renameSync(tmp(PARTS[name]), PARTS[name]);
+    sizes.unshift(`${name} ${parts[name].length} modules, ${(source.length / 1024).toFixed(0)} KiB, code cache ${(cache.length / 1024).toFixed(0)} KiB`);
+  }
+  for (const old of ['ocirt.js', 'ocirt.cache']) fs.rmSync(path.join(path.dirname(PARTS.core), old), { force: true });
+  process.stdout.write(`${path.relative(process.cwd(), path.dirname(PARTS.core))}: ${sizes.join('; ')}\n`);
 }
 
 /** The hot pure code of create, on a config that exercises most of it. */

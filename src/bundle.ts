@@ -4,10 +4,12 @@
  * such as `state` loads a dozen; compiling them as one script lets V8 take all their code from
  * one code cache instead.
  *
- * The bundle evaluates to a table of module factories keyed by file (the tsc output path, so
- * __dirname and __filename are what they would be unbundled). A request that the table cannot
- * answer (builtins, node_modules, the addon, JSON, the generated validators) goes to Node's own
- * require, made relative to the requesting file.
+ * The bundle is two scripts, each with its own code cache: the core, what the short commands
+ * (state, start, kill, delete, list, pause...) load, and the rest, compiled only when a module
+ * of it is first required (by create, run, exec...). Each evaluates to a table of module
+ * factories keyed by file (the tsc output path, so __dirname and __filename are what they would
+ * be unbundled). A request that neither answers (builtins, node_modules, the addon, JSON, the
+ * generated validators) goes to Node's own require.
  */
 import * as path from 'node:path';
 
@@ -21,11 +23,17 @@ export interface BundledModule {
   loaded: boolean;
 }
 
-/** The id line both files of a bundle start with; the cache fits only its own bundle. */
+/** The id line every file of a bundle starts with: a cache fits only its own script, and the two parts only each other. */
 export const ID_PREFIX = '// ocirt bundle ';
 
-export function wrapBundle(id: string, body: string): string {
-  return `${ID_PREFIX}${id}\n(function () {\nreturn {\n${body}};\n})`;
+/** What a part of the bundle evaluates to: its factories, and the files the other part holds. */
+export interface BundlePart {
+  modules: Record<string, Factory>;
+  elsewhere: string[];
+}
+
+export function wrapBundle(id: string, body: string, elsewhere: string[]): string {
+  return `${ID_PREFIX}${id}\n(function () {\nreturn { elsewhere: ${JSON.stringify(elsewhere)}, modules: {\n${body}} };\n})`;
 }
 
 export function moduleEntry(file: string, source: string): string {
@@ -36,13 +44,24 @@ export function moduleEntry(file: string, source: string): string {
  * A loader over the factories; `nodeRequire` answers what the bundle does not hold. Returns
  * load(file), which evaluates a module once and gives its exports.
  */
-export function moduleTable(factories: Record<string, Factory>, nodeRequire: NodeRequire): (file: string) => unknown {
+export function moduleTable(
+  part: BundlePart,
+  nodeRequire: NodeRequire,
+  /** Compiles the other part, on the first request for a file it holds. */
+  other?: () => BundlePart,
+): (file: string) => unknown {
   const cache: Record<string, BundledModule> = Object.create(null);
+  const factories = part.modules;
+  let elsewhere: Set<string> | undefined = other && new Set(part.elsewhere);
 
+  const candidates = (base: string) => [base, base + '.js', base + '/index.js'];
   const resolveIn = (dir: string, request: string): string | undefined => {
     const base = path.resolve(dir, request);
-    for (const c of [base, base + '.js', base + '/index.js']) if (factories[c]) return c;
-    return undefined;
+    for (const c of candidates(base)) if (factories[c]) return c;
+    if (!elsewhere || !candidates(base).some((c) => elsewhere!.has(c))) return undefined;
+    elsewhere = undefined;
+    Object.assign(factories, other!().modules);
+    return resolveIn(dir, request);
   };
 
   const makeRequire = (dir: string): NodeRequire => {
@@ -75,5 +94,8 @@ export function moduleTable(factories: Record<string, Factory>, nodeRequire: Nod
     return mod.exports;
   }
 
-  return load;
+  return (file) => {
+    const f = resolveIn('/', file);
+    return f ? load(f) : nodeRequire(file);
+  };
 }

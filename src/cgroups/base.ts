@@ -2,7 +2,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { OcirtError, describeSystemError } from '../errors';
-import { Writer, readPids, removeTree, sleep, signalNumber } from './files';
+import { Writer, readPids, removeTree, rmdirNow, sleep, signalNumber } from './files';
 import type { CgroupHost, CgroupManager, CgroupStats, FreezerProbe, Placement, Resources } from './types';
 
 export abstract class BaseManager implements CgroupManager {
@@ -177,7 +177,8 @@ export abstract class BaseManager implements CgroupManager {
   destroy(opts: { timeoutMs?: number } = {}): void {
     if (this.foreign) return;
     const timeout = opts.timeoutMs ?? 5000;
-    const dirs = this.distinctDirs().filter((d) => fs.existsSync(d));
+    // The usual case, nothing left inside: each rmdir succeeds at once (or finds no directory).
+    const dirs = this.distinctDirs().filter((d) => !rmdirNow(d));
     if (dirs.length === 0) return;
     if (fs.existsSync(this.procsDir()) && this.pids().length > 0) {
       this.killAll(9);

@@ -70,6 +70,19 @@ export function openManager(o: OpenOptions): CgroupManager {
   return new V1Manager(v1, cgPath, host);
 }
 
+/**
+ * The manager of a cgroup that create made and recorded: its directories as recorded, without
+ * reading the host's mounts again (commands after create need no more). Undefined for a record
+ * it cannot trust that far.
+ */
+export function recordedManager(rec: { version: 1 | 2; path: string; dirs: Record<string, string> }, host?: Partial<CgroupHost>): CgroupManager | undefined {
+  const h: CgroupHost = { ...defaultHost(), ...host };
+  if (rec.version === 1) return Object.keys(rec.dirs).length ? new V1Manager([], rec.path, h, rec.dirs) : undefined;
+  const dir = rec.dirs.unified;
+  if (!dir || !rec.path.startsWith('/') || !dir.endsWith(rec.path)) return undefined;
+  return new V2Manager(dir.slice(0, dir.length - rec.path.length) || '/', rec.path, h);
+}
+
 /** features.json linux.cgroup, for this host. */
 export function cgroupFeatures(root = '/sys/fs/cgroup'): { v1: boolean; v2: boolean; systemd: boolean; systemdUser: boolean; rdma: boolean } {
   let layout: Layout | undefined;

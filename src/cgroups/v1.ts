@@ -22,8 +22,10 @@ export class V1Manager extends BaseManager {
   /** hierarchy mount point per directory, for creation. */
   private readonly mountOf = new Map<string, string>();
 
-  constructor(mounts: CgroupMount[], cgPath: string, host: CgroupHost) {
+  /** recorded: the directories a create recorded (then `mounts` is empty, and create() not for it). */
+  constructor(mounts: CgroupMount[], cgPath: string, host: CgroupHost, recorded?: Record<string, string>) {
     super(cgPath, host);
+    if (recorded) Object.assign(this.dirs, recorded);
     for (const m of mounts) {
       const dir = joinInside(m.mountPoint, cgPath);
       this.mountOf.set(dir, m.mountPoint);

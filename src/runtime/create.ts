@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { OcirtError, describeSystemError, ERRNO_TEXT } from '../errors';
 import { containerDir, validateId, EXEC_FIFO } from '../state/paths';
-import { ContainerRecord, writeFileAtomic, writeRecord, nowRfc3339Nano } from '../state/store';
+import { ContainerRecord, writeFileAtomic, writeRecord, nowRfc3339Nano, removeContainerDir } from '../state/store';
 import { lockDir } from '../state/lock';
 import { procStartTime } from '../state/status';
 import { loadBundle } from '../spec/load';
@@ -244,7 +244,7 @@ function undoCreate(dir: string, pid: number, cg: CgroupManager | undefined): vo
   } catch (e) {
     warn(`cleanup after failed create: ${(e as Error).message}`);
   }
-  fs.rmSync(dir, { recursive: true, force: true });
+  removeContainerDir(dir);
 }
 
 function errnoName(n: number): string {

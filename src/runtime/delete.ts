@@ -9,6 +9,7 @@ import { lockDir } from '../state/lock';
 import { Container, loadContainer, ociState } from './container';
 import { runHooks, Hook } from '../hooks/run';
 import { procStartTime } from '../state/status';
+import { removeContainerDir } from '../state/store';
 import { cgroupOf } from './cgroup';
 import { warn } from '../log';
 
@@ -52,7 +53,7 @@ export function destroy(c: Container): void {
       warn((e as Error).message);
     }
   }
-  fs.rmSync(c.dir, { recursive: true, force: true });
+  removeContainerDir(c.dir);
 }
 
 export function deleteContainer(root: string, id: string, force: boolean): void {
