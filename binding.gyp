@@ -6,6 +6,12 @@
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS"],
       "cflags_cc": ["-std=c++17", "-fno-exceptions", "-Wall", "-Wextra"]
+    },
+    {
+      "target_name": "ocirt-launcher",
+      "type": "executable",
+      "sources": ["addon/launcher.c"],
+      "cflags": ["-O2", "-Wall", "-Wextra"]
     }
   ]
 }

@@ -22,10 +22,9 @@ const crypto = require('crypto');
 const ROOT = path.resolve(__dirname, '..');
 const DIST = path.join(ROOT, 'dist');
 const SRC = path.join(DIST, 'src');
-const { wrapBundle, moduleEntry, moduleTable } = require(path.join(SRC, 'bundle.js'));
-const { PARTS, cacheOf } = require(path.join(SRC, 'boot.js'));
-/** Not in the bundle: the two modules that load it. */
-const OUTSIDE = new Set([path.join(SRC, 'bundle.js'), path.join(SRC, 'boot.js')]);
+const { wrapBundle, moduleEntry, moduleTable, PARTS, cacheOf } = require(path.join(SRC, 'boot.js'));
+/** Not in the bundle: the module that loads it. */
+const OUTSIDE = new Set([path.join(SRC, 'boot.js')]);
 /** The short commands: the core holds them and what they require. */
 const CORE_ROOTS = ['cli/main.js', ...['state', 'start', 'kill', 'delete', 'list', 'pause', 'resume', 'ps', 'events'].map((c) => `cli/commands/${c}.js`)];
 /** Loaded before the caches are made: what create, start, state, kill, delete, run, exec and list use. */
