@@ -134,7 +134,8 @@ function warmUp(mod) {
   semanticCheck(parsed.value);
   compile(config.linux.seccomp, { arch: 'x86_64' });
   cacheKey(config.linux.seccomp, { arch: 'x86_64' });
-  buildPlan(config, { bundle: '/nonexistent-bundle', noPivot: false, preserveFds: 0, listenFds: 0, host: { apparmor: false, selinux: false } });
+  const { encodePlan } = mod('plan/encode.js');
+  encodePlan(buildPlan(config, { bundle: '/nonexistent-bundle', noPivot: false, preserveFds: 0, listenFds: 0, host: { apparmor: false, selinux: false } }));
 }
 
 function fail(msg) {
