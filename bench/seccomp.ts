@@ -84,7 +84,7 @@ try {
     inOcirt.push(Number(m[1]));
   }
   // src/boot.ts takes the bundle only when it is not older than the code.
-  const bundleJs = path.join(ROOT, 'dist/bundle/ocirt.js');
+  const bundleJs = path.join(ROOT, 'dist/bundle/core.js');
   const bundled = fs.existsSync(bundleJs) && fs.statSync(bundleJs).mtimeMs >= fs.statSync(path.join(ROOT, 'dist/src/cli/main.js')).mtimeMs;
 
   // In this process: warm compile and warm cache hits.
