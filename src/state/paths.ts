@@ -21,3 +21,5 @@ export function containerDir(root: string, id: string): string {
 
 export const STATE_FILE = 'state.json';
 export const EXEC_FIFO = 'exec.fifo';
+/** The config as create checked it: exec reads this, not the bundle, which may have changed since. */
+export const SAVED_CONFIG = 'config.json';

@@ -105,6 +105,17 @@ test('exit codes pass through: exit 7 is 7, a signal n is 128+n', () =>
     assert.is(rt.run(['exec', id, '/bin/sh', '-c', 'kill -TERM $$']).status, 128 + 15);
   }));
 
+test('exec takes the config create checked, not the bundle as it is now (changed, or broken)', () =>
+  withContainer('saved', (c) => (c.process.env = ['PATH=/bin', 'WHICH=at-create']), (rt, b, id) => {
+    const file = path.join(b.dir, 'config.json');
+    const config = JSON.parse(fs.readFileSync(file, 'utf8'));
+    config.process.env = ['PATH=/bin', 'WHICH=changed-since'];
+    fs.writeFileSync(file, JSON.stringify(config));
+    assert.is(execOk(rt, [id, '/bin/sh', '-c', 'echo $WHICH']).trim(), 'at-create');
+    fs.writeFileSync(file, '{ not json');
+    assert.is(execOk(rt, [id, '/bin/sh', '-c', 'echo $WHICH']).trim(), 'at-create');
+  }));
+
 test('--env, --cwd, --user, --additional-gids, and the stdio of ocirt', () =>
   withContainer('flags', undefined, (rt, _b, id) => {
     const out = execOk(rt, ['--env', 'FOO=bar', '-e', 'TERM=dumb', '--cwd=/tmp', '-u', '1000:1000', '-g', '10', '--additional-gids=20', id, '--', '/bin/sh', '-c', 'echo $FOO $TERM; pwd; id -u; id -g; grep ^Groups: /proc/self/status; echo err >&2']);
