@@ -36,9 +36,25 @@ export interface CreateOptions {
   onConsole?: (masterFd: number) => void;
 }
 
+/** Where a create's time went, for --debug: each mark is the time since the previous one. */
+function phaseTimer(): { mark(name: string): void; text(): string } {
+  let last = process.hrtime.bigint();
+  const parts: string[] = [];
+  return {
+    mark(name) {
+      const now = process.hrtime.bigint();
+      parts.push(`${name} ${(Number(now - last) / 1e6).toFixed(1)}`);
+      last = now;
+    },
+    text: () => parts.join(', ') + ' ms',
+  };
+}
+
 export function create(o: CreateOptions): { pid: number } {
   validateId(o.id);
+  const time = phaseTimer();
   const loaded = loadBundle(o.bundle);
+  time.mark('config');
   for (const w of loaded.warnings) warn(w);
   const config = loaded.config as any;
   const terminal = !!config.process?.terminal;
@@ -47,6 +63,7 @@ export function create(o: CreateOptions): { pid: number } {
   }
   if (!terminal && o.consoleSocket) throw new OcirtError('cannot use --console-socket if process.terminal is false');
   const seccomp = containerSeccomp(config, o.root);
+  time.mark('seccomp');
   // The cgroup's directories are known before anything is made: a cgroup mount on a v1 host
   // binds them, so the plan needs them.
   const cgPlanned = cgroupForCreate(o.id, config.linux?.cgroupsPath, !!o.systemdCgroup);
@@ -70,6 +87,7 @@ export function create(o: CreateOptions): { pid: number } {
     cgroup: hostCgroupMounts(cgDirs),
     idmapFds,
   });
+  time.mark('plan');
 
   fs.mkdirSync(o.root, { recursive: true, mode: 0o711 });
   const dir = containerDir(o.root, o.id);
@@ -113,6 +131,7 @@ export function create(o: CreateOptions): { pid: number } {
       const resources = config.linux?.resources ?? {};
       cg.apply({ ...resources, devices: effectiveDeviceRules(resources.devices, config.linux?.devices) });
     }
+    time.mark('state and cgroup');
     const stateJson = () => JSON.stringify(ociState({ id: o.id, dir, record: rec, status: 'creating' }));
     const res = spawnInit({
       plan,
@@ -147,6 +166,7 @@ export function create(o: CreateOptions): { pid: number } {
         }
       },
     });
+    time.mark('init');
     pid = res.pid;
     initAlive = true;
     rec.pid = pid;
@@ -154,7 +174,8 @@ export function create(o: CreateOptions): { pid: number } {
     delete rec.creating;
     writeRecord(o.root, rec);
     if (o.pidFile) writeFileAtomic(path.resolve(o.pidFile), String(pid), 0o644);
-    debug(`created "${o.id}" with init ${pid}`);
+    time.mark('record');
+    debug(`created "${o.id}" with init ${pid} (${time.text()})`);
     return { pid };
   } catch (e) {
     // A failed spawn has killed and reaped its child already: its pid may be reused by now.
