@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { makeBundle } from '../test/helpers/bundle';
+import { cgroupParentsMadeHere } from '../test/helpers/cgroup-parents';
 import { measure, report, command, have } from './measure';
 
 const REPO = path.resolve(__dirname, '..', '..');
@@ -17,6 +18,8 @@ const env = { ...process.env };
 delete env.NODE_EXTRA_CA_CERTS; // the launcher drops it too; keep the node baseline honest
 
 const root = fs.mkdtempSync('/tmp/ocirt-bench-');
+// ocirt's default parent cgroup, when this run made it, goes at exit.
+cgroupParentsMadeHere(['ocirt']);
 const b = makeBundle((c) => {
   c.process.args = ['/bin/sleep', '1000'];
 });

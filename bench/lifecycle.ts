@@ -11,6 +11,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { makeBundle } from '../test/helpers/bundle';
+import { cgroupParentsMadeHere } from '../test/helpers/cgroup-parents';
 import { measure, report, command, have, Candidate } from './measure';
 
 const REPO = path.resolve(__dirname, '..', '..');
@@ -19,6 +20,8 @@ const rounds = Number(process.argv[2] ?? 20);
 const env = { ...process.env };
 delete env.NODE_EXTRA_CA_CERTS; // the launcher drops it too; keep the node baseline honest
 
+// ocirt's default parent cgroup, when this run made it, goes at exit.
+cgroupParentsMadeHere(['ocirt']);
 const b = makeBundle((c) => {
   c.process.args = ['/bin/true'];
 });
