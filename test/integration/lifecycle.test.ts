@@ -191,6 +191,9 @@ test('kill -9 of ocirt during create: delete --force cleans up', () =>
     assert.ok(waitFor(() => fs.existsSync(path.join(rt.root, 'x1', 'state.json')) && (() => { try { return JSON.parse(fs.readFileSync(path.join(rt.root, 'x1', 'state.json'), 'utf8')).pid > 0; } catch { return false; } })(), 10_000));
     const pid = JSON.parse(fs.readFileSync(path.join(rt.root, 'x1', 'state.json'), 'utf8')).pid;
     process.kill(p.pid!, 'SIGKILL');
+    // The kernel drops the create's lock as the process dies, which is not at once on a busy
+    // machine: an operator's delete comes after ocirt is gone (a zombie holds no files).
+    assert.ok(waitFor(() => !pidAlive(p.pid!), 10_000), 'the killed create is gone');
     spawnSync('pkill', ['-f', 'sleep 30']);
     rt.ok(['delete', '--force', 'x1']);
     assertNothingLeft(rt, 'x1', b, pid);
