@@ -97,7 +97,6 @@ function main() {
     fs.renameSync(tmp(PARTS[name]), PARTS[name]);
     sizes.unshift(`${name} ${parts[name].length} modules, ${(source.length / 1024).toFixed(0)} KiB, code cache ${(cache.length / 1024).toFixed(0)} KiB`);
   }
-  for (const old of ['ocirt.js', 'ocirt.cache']) fs.rmSync(path.join(path.dirname(PARTS.core), old), { force: true });
   process.stdout.write(`${path.relative(process.cwd(), path.dirname(PARTS.core))}: ${sizes.join('; ')}\n`);
 }
 

@@ -116,10 +116,6 @@ export function rmdirRetry(dir: string, timeoutMs: number): void {
   }
 }
 
-/**
- * Removes a cgroup directory and the child cgroups a container may have made inside it, deepest
- * first. On a fake cgroupfs (tmp dir) the interface files are plain files and are removed too.
- */
 /** Whether dir is gone after one rmdir: a cgroup without children or tasks goes at once, its control files do not count. */
 export function rmdirNow(dir: string): boolean {
   try {
@@ -130,6 +126,10 @@ export function rmdirNow(dir: string): boolean {
   }
 }
 
+/**
+ * Removes a cgroup directory and the child cgroups a container may have made inside it, deepest
+ * first. On a fake cgroupfs (tmp dir) the interface files are plain files and are removed too.
+ */
 export function removeTree(dir: string, timeoutMs: number): void {
   // Only a cgroup with children, or tasks, or a plain directory (the unit tests' fake cgroupfs) needs the walk.
   if (rmdirNow(dir)) return;

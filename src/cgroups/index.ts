@@ -10,8 +10,8 @@
 import * as path from 'node:path';
 import { OcirtError } from '../errors';
 import { detect, mountsUnder, readMountinfo, normalizeCgroupsPath, ownCgroups, checkSystemd } from './mounts';
-import { V1Manager } from './v1';
-import { V2Manager } from './v2';
+import type { V1Manager } from './v1';
+import type { V2Manager } from './v2';
 import type { CgroupHost, CgroupManager, Layout } from './types';
 
 export type { CgroupManager, CgroupStats, Resources, Layout, CgroupHost, FreezerProbe, DeviceRule } from './types';
@@ -35,6 +35,11 @@ export interface OpenOptions {
   /** The kernel seam (tests record writes and capture the device program here). */
   host?: Partial<CgroupHost>;
 }
+
+// One driver per host: the other (and its device code) is not loaded. Every command that
+// touches a cgroup pays for what it loads.
+const v1 = (): typeof V1Manager => (require('./v1') as typeof import('./v1')).V1Manager;
+const v2 = (): typeof V2Manager => (require('./v2') as typeof import('./v2')).V2Manager;
 
 function defaultHost(): CgroupHost {
   return {
@@ -63,11 +68,11 @@ export function openManager(o: OpenOptions): CgroupManager {
   if (layout === 'unified') {
     const m = mounts.find((x) => x.v2 && x.mountPoint === root) ?? mounts.find((x) => x.v2);
     if (!m) throw new OcirtError(`no cgroup2 filesystem is mounted at ${root}`);
-    return new V2Manager(m.mountPoint, cgPath, host);
+    return new (v2())(m.mountPoint, cgPath, host);
   }
-  const v1 = mounts.filter((m) => !m.v2 || layout === 'hybrid');
-  if (!v1.some((m) => !m.v2)) throw new OcirtError(`no cgroup v1 hierarchy is mounted under ${root}`);
-  return new V1Manager(v1, cgPath, host);
+  const v1Mounts = mounts.filter((m) => !m.v2 || layout === 'hybrid');
+  if (!v1Mounts.some((m) => !m.v2)) throw new OcirtError(`no cgroup v1 hierarchy is mounted under ${root}`);
+  return new (v1())(v1Mounts, cgPath, host);
 }
 
 /**
@@ -77,10 +82,10 @@ export function openManager(o: OpenOptions): CgroupManager {
  */
 export function recordedManager(rec: { version: 1 | 2; path: string; dirs: Record<string, string> }, host?: Partial<CgroupHost>): CgroupManager | undefined {
   const h: CgroupHost = { ...defaultHost(), ...host };
-  if (rec.version === 1) return Object.keys(rec.dirs).length ? new V1Manager([], rec.path, h, rec.dirs) : undefined;
+  if (rec.version === 1) return Object.keys(rec.dirs).length ? new (v1())([], rec.path, h, rec.dirs) : undefined;
   const dir = rec.dirs.unified;
   if (!dir || !rec.path.startsWith('/') || !dir.endsWith(rec.path)) return undefined;
-  return new V2Manager(dir.slice(0, dir.length - rec.path.length) || '/', rec.path, h);
+  return new (v2())(dir.slice(0, dir.length - rec.path.length) || '/', rec.path, h);
 }
 
 /** features.json linux.cgroup, for this host. */

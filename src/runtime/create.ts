@@ -6,8 +6,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { OcirtError, describeSystemError, ERRNO_TEXT } from '../errors';
-import { containerDir, validateId, EXEC_FIFO, SAVED_CONFIG } from '../state/paths';
-import { ContainerRecord, writeFileAtomic, writeRecord, nowRfc3339Nano, removeContainerDir } from '../state/store';
+import { containerDir, validateId, EXEC_FIFO } from '../state/paths';
+import { ContainerRecord, writeFileAtomic, writeRecord, nowRfc3339Nano, removeContainerDir, writeSavedConfig } from '../state/store';
 import { lockDir } from '../state/lock';
 import { procStartTime } from '../state/status';
 import { loadBundle } from '../spec/load';
@@ -116,7 +116,7 @@ export function create(o: CreateOptions): { pid: number } {
     creating: true,
   };
   try {
-    fs.writeFileSync(path.join(dir, SAVED_CONFIG), JSON.stringify(config), { mode: 0o600 });
+    writeSavedConfig(dir, config);
     const fifo = path.join(dir, EXEC_FIFO);
     const err = native().mkfifo(fifo, 0o600);
     if (err) throw new OcirtError(`mkfifo ${fifo}: ${ERRNO_TEXT[errnoName(err)] ?? 'errno ' + err}`);

@@ -13,8 +13,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { OcirtError, describeSystemError } from '../errors';
-import { writeFileAtomic } from '../state/store';
-import { SAVED_CONFIG } from '../state/paths';
+import { writeFileAtomic, readSavedConfig } from '../state/store';
 import { loadContainer, wrongState } from './container';
 import { cgroupOf } from './cgroup';
 import { loadBundle } from '../spec/load';
@@ -50,22 +49,6 @@ export interface ExecOptions {
   apparmor?: string;
 }
 
-/** The config create saved (checked then); undefined for a container made before it saved one. */
-function savedConfig(dir: string): any {
-  let text: string;
-  try {
-    text = fs.readFileSync(path.join(dir, SAVED_CONFIG), 'utf8');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new OcirtError(`read ${path.join(dir, SAVED_CONFIG)}: ${describeSystemError(e)}`);
-  }
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new OcirtError(`${path.join(dir, SAVED_CONFIG)} is corrupt; the container cannot be exec'd into`);
-  }
-}
-
 export async function exec(o: ExecOptions): Promise<number> {
   const c = loadContainer(o.root, o.id);
   // runc's words: docker and other tools match them in "OCI runtime exec failed: ...".
@@ -74,7 +57,7 @@ export async function exec(o: ExecOptions): Promise<number> {
   // A created container qualifies, as in runc: its init is parked after the pivot, every namespace is complete.
   if (c.status !== 'running' && c.status !== 'paused' && c.status !== 'created') throw wrongState(c, 'exec in');
   const rec = c.record;
-  const config = savedConfig(c.dir) ?? (loadBundle(rec.bundle).config as any);
+  const config = (readSavedConfig(c.dir) ?? loadBundle(rec.bundle).config) as any;
   const proc = o.processFile ? readProcessFile(o.processFile, config) : processFromFlags(config.process, o);
 
   let relay: { done: Promise<void> } | undefined;

@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { OcirtError, describeSystemError } from '../errors';
-import { STATE_FILE, containerDir } from './paths';
+import { STATE_FILE, containerDir, SAVED_CONFIG } from './paths';
 
 /** What ocirt keeps about a container; `state` prints the OCI subset plus runc's extras. */
 export interface ContainerRecord {
@@ -54,21 +54,37 @@ export function writeRecord(root: string, rec: ContainerRecord): void {
   writeFileAtomic(path.join(containerDir(root, rec.id), STATE_FILE), JSON.stringify(rec));
 }
 
-/** The record, or undefined when the container does not exist or is still being created. */
-export function readRecord(root: string, id: string): ContainerRecord | undefined {
-  const file = path.join(containerDir(root, id), STATE_FILE);
+/** A JSON file of the state dir, or undefined when it does not exist; `what` names it in errors. */
+function readJsonFile<T>(file: string, what: string, corrupt: string): T | undefined {
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new OcirtError(`read state of "${id}": ${describeSystemError(e)}`);
+    throw new OcirtError(`read ${what}: ${describeSystemError(e)}`);
   }
   try {
-    return JSON.parse(text) as ContainerRecord;
+    return JSON.parse(text) as T;
   } catch {
-    throw new OcirtError(`state of "${id}" is corrupt (${file}); "ocirt delete --force ${id}" removes it`);
+    throw new OcirtError(corrupt);
   }
+}
+
+/** The record, or undefined when the container does not exist or is still being created. */
+export function readRecord(root: string, id: string): ContainerRecord | undefined {
+  const file = path.join(containerDir(root, id), STATE_FILE);
+  return readJsonFile<ContainerRecord>(file, `state of "${id}"`, `state of "${id}" is corrupt (${file}); "ocirt delete --force ${id}" removes it`);
+}
+
+/** The config as create checked it, kept for exec: the bundle may change or break after create. */
+export function writeSavedConfig(dir: string, config: unknown): void {
+  fs.writeFileSync(path.join(dir, SAVED_CONFIG), JSON.stringify(config), { mode: 0o600 });
+}
+
+/** The config create saved; undefined for a container made before create saved one. */
+export function readSavedConfig(dir: string): unknown {
+  const file = path.join(dir, SAVED_CONFIG);
+  return readJsonFile(file, file, `${file} is corrupt; the container cannot be exec'd into`);
 }
 
 /**
