@@ -11,6 +11,7 @@
       "target_name": "ocirt-launcher",
       "type": "executable",
       "sources": ["addon/launcher.c"],
+      "defines": ["OCIRT_NODE=\"<!(node -p process.execPath)\""],
       "cflags": ["-O2", "-Wall", "-Wextra"]
     }
   ]

@@ -7,6 +7,9 @@
  *     its caller;
  *   - OCIRT_CALLER_NOFILE carries the caller's RLIMIT_NOFILE ("soft:hard"), which Node raises
  *     at start-up: a config without RLIMIT_NOFILE gets the caller's, not Node's.
+ * The node it runs is the one the project was built with (OCIRT_NODE, from binding.gyp), never
+ * a lookup in the caller's PATH: a root caller with a hostile PATH would otherwise run another
+ * program as the runtime.
  * Built by node-gyp with the addon (binding.gyp); bin/ocirt is a link to it.
  */
 #include <errno.h>
@@ -52,10 +55,10 @@ int main(int argc, char** argv) {
 
   char** args = calloc((size_t)argc + 2, sizeof(char*));
   if (!args) return 1;
-  args[0] = "node";
+  args[0] = OCIRT_NODE;
   args[1] = boot;
   for (int i = 1; i < argc; i++) args[i + 1] = argv[i];
-  execvp("node", args);
-  fprintf(stderr, "ocirt: exec node: %s\n", strerror(errno));
+  execv(OCIRT_NODE, args);
+  fprintf(stderr, "ocirt: exec %s: %s\n", OCIRT_NODE, strerror(errno));
   return 127;
 }

@@ -9,6 +9,14 @@ import { sharesToWeight, blkioWeightToIoWeight, v2Bytes, swapToV2, checkCpuList,
 import { buildDeviceProgram, encode } from './devices-bpf';
 import type { CgroupHost, CgroupStats, Resources, BlkioEntry, ThrottleDevice } from './types';
 
+/** io.stat keys that runc reports as blkio entries, and the op name it gives them. */
+const IO_STAT_KEYS: Record<string, { bytes: boolean; op: string }> = {
+  rbytes: { bytes: true, op: 'Read' },
+  wbytes: { bytes: true, op: 'Write' },
+  rios: { bytes: false, op: 'Read' },
+  wios: { bytes: false, op: 'Write' },
+};
+
 export class V2Manager extends BaseManager {
   readonly version = 2 as const;
   readonly dir: string;
@@ -266,9 +274,12 @@ export class V2Manager extends BaseManager {
       const [dev, ...kv] = line.trim().split(/\s+/);
       if (!dev || !dev.includes(':')) continue;
       const [major, minor] = dev.split(':').map(Number);
-      const v = Object.fromEntries(kv.map((x) => x.split('=')).map(([k, n]) => [k, Number(n)]));
-      bytes.push({ major, minor, op: 'Read', value: v.rbytes }, { major, minor, op: 'Write', value: v.wbytes });
-      ios.push({ major, minor, op: 'Read', value: v.rios }, { major, minor, op: 'Write', value: v.wios });
+      // A device line may carry only some keys (a discard-only device, a kernel without
+      // rbytes): an entry is made for each key present, as runc does, never one without a value.
+      for (const [k, n] of kv.map((x) => x.split('='))) {
+        const entry = IO_STAT_KEYS[k];
+        if (entry && n !== undefined && /^\d+$/.test(n)) (entry.bytes ? bytes : ios).push({ major, minor, op: entry.op, value: Number(n) });
+      }
     }
     if (bytes.length) st.blkio = { ioServiceBytesRecursive: bytes, ioServicedRecursive: ios };
     let ents: string[] = [];

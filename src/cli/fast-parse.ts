@@ -55,10 +55,12 @@ function defaults(table: Record<string, FlagSpec>): Record<string, unknown> {
 }
 
 /**
- * Reads flags of `table` from argv starting at `i`; returns the index after the last one, or
- * -1 when a token is not understood.
+ * Reads flags of `table` from argv starting at `i`, collecting positionals between them, and
+ * stops once `stopAfter` positionals are read, or before the first one when it is 0 (Infinity:
+ * never stops).
+ * Returns the index after the last token read, or -1 when a token is not understood.
  */
-function readFlags(argv: string[], i: number, table: Record<string, FlagSpec>, into: Record<string, unknown>, stopAtPositional: boolean, positionals: string[]): number {
+function readFlags(argv: string[], i: number, table: Record<string, FlagSpec>, into: Record<string, unknown>, stopAfter: number, positionals: string[]): number {
   while (i < argv.length) {
     const tok = argv[i];
     if (tok === '--') {
@@ -66,9 +68,10 @@ function readFlags(argv: string[], i: number, table: Record<string, FlagSpec>, i
       return argv.length;
     }
     if (!tok.startsWith('-') || tok === '-') {
-      if (stopAtPositional) return i;
+      if (positionals.length >= stopAfter) return i;
       positionals.push(tok);
       i++;
+      if (positionals.length >= stopAfter) return i; // what follows is payload, flag-like or not
       continue;
     }
     const eq = tok.indexOf('=');
@@ -95,7 +98,7 @@ function readFlags(argv: string[], i: number, table: Record<string, FlagSpec>, i
 export function fastParse(argv: string[]): Invocation | undefined {
   const globals = defaults(GLOBAL_FLAGS);
   const before: string[] = [];
-  let i = readFlags(argv, 0, GLOBAL_FLAGS, globals, true, before);
+  let i = readFlags(argv, 0, GLOBAL_FLAGS, globals, 0, before);
   if (i < 0 || i >= argv.length) return undefined;
   const command = argv[i];
   const spec = COMMANDS[command];
@@ -104,8 +107,9 @@ export function fastParse(argv: string[]): Invocation | undefined {
   const positionals: string[] = [];
   const shape = positionalShape(spec.args);
   i++;
-  // Flags come before positionals; for variadic commands (exec, ps) the rest is the payload.
-  i = readFlags(argv, i, spec.flags, flags, shape.variadic, positionals);
+  // Flags may stand among the named positionals; for variadic commands (exec, ps, seccomp) all
+  // that follows the named ones is the payload, flags or not (`exec ID sh -c x`).
+  i = readFlags(argv, i, spec.flags, flags, shape.variadic ? shape.required + shape.optional : Infinity, positionals);
   if (i < 0) return undefined;
   positionals.push(...argv.slice(i));
   if (positionals.length < shape.required) return undefined;

@@ -50,6 +50,9 @@ function boot(dir: string): Promise<void> {
     `OCIRT_REPO=${REPO}`,
     'con0=fd:0,fd:1',
     'con=null',
+    // UML keeps its per-instance files (pid, mconsole socket) under ~/.uml by default: keep them
+    // in this run's tmp dir instead, which the test removes.
+    `uml_dir=${dir}`,
   ];
   const uml = spawn('linux.uml', args, {
     stdio: ['ignore', consoleFd, consoleFd],

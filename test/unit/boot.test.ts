@@ -116,19 +116,31 @@ test('bin/ocirt: Node options and extra CA certificates of the caller do not rea
   assert.is(r.status, 0, r.stderr);
   assert.match(r.stdout, /^ocirt version /);
   assert.is(r.stderr, '', 'Node warns about a missing NODE_EXTRA_CA_CERTS file when it sees one');
-  // What boot.js receives, read back through a probe that prints its environment.
+  // What Node receives, read back from a copy of the launcher whose boot.js prints it. A `node`
+  // first in PATH must not be what runs: the launcher runs the node it was built with.
   const probe = fs.mkdtempSync(path.join(os.tmpdir(), 'ocirt-launch-'));
   try {
-    const fakeNode = path.join(probe, 'node');
-    fs.writeFileSync(fakeNode, '#!/bin/sh\necho "$1"\necho "NOFILE=$OCIRT_CALLER_NOFILE OPTS=${NODE_OPTIONS-unset} CA=${NODE_EXTRA_CA_CERTS-unset}"\nshift\necho "$@"\n', { mode: 0o755 });
-    const p = spawnSync('/bin/sh', ['-c', 'ulimit -Sn 777; exec "$0" "$@"', OCIRT, 'state', 'a b'], {
-      env: { PATH: `${probe}:${process.env.PATH}`, NODE_OPTIONS: '--x', NODE_EXTRA_CA_CERTS: '/y' },
+    fs.mkdirSync(path.join(probe, 'build', 'Release'), { recursive: true });
+    fs.mkdirSync(path.join(probe, 'dist', 'src'), { recursive: true });
+    fs.mkdirSync(path.join(probe, 'path'));
+    const launcher = path.join(probe, 'build', 'Release', 'ocirt-launcher');
+    fs.copyFileSync(fs.realpathSync(OCIRT), launcher);
+    fs.chmodSync(launcher, 0o755);
+    fs.writeFileSync(
+      path.join(probe, 'dist', 'src', 'boot.js'),
+      'const e = process.env;\n' +
+        'console.log([process.execPath, process.argv.slice(1).join(" "), `NOFILE=${e.OCIRT_CALLER_NOFILE} OPTS=${e.NODE_OPTIONS ?? "unset"} CA=${e.NODE_EXTRA_CA_CERTS ?? "unset"}`].join("\\n"));\n',
+    );
+    fs.writeFileSync(path.join(probe, 'path', 'node'), '#!/bin/sh\necho HOSTILE\n', { mode: 0o755 });
+    const p = spawnSync('/bin/sh', ['-c', 'ulimit -Sn 777; exec "$0" "$@"', launcher, 'state', 'a b'], {
+      env: { PATH: `${path.join(probe, 'path')}:${process.env.PATH}`, NODE_OPTIONS: '--x', NODE_EXTRA_CA_CERTS: '/y' },
       encoding: 'utf8',
     });
+    assert.is(p.status, 0, p.stderr);
     const lines = p.stdout.split('\n');
-    assert.is(lines[0], BOOT);
-    assert.match(lines[1], /^NOFILE=777:(\d+|unlimited) OPTS=unset CA=unset$/);
-    assert.is(lines[2], 'state a b');
+    assert.is(lines[0], process.execPath, 'the node the project was built with, not the one first in PATH');
+    assert.is(lines[1], `${path.join(probe, 'dist', 'src', 'boot.js')} state a b`);
+    assert.match(lines[2], /^NOFILE=777:(\d+|unlimited) OPTS=unset CA=unset$/);
   } finally {
     fs.rmSync(probe, { recursive: true, force: true });
   }

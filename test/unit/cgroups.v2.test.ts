@@ -229,7 +229,8 @@ test('stats read cpu.stat, memory and pids in runc\'s shapes', withFake((f) => {
   w('memory.events', 'low 0\nhigh 0\nmax 3\noom 1\noom_kill 1\n');
   w('pids.current', '4\n');
   w('pids.max', '10\n');
-  w('io.stat', '8:0 rbytes=100 wbytes=200 rios=1 wios=2 dbytes=0 dios=0\n');
+  // The second device shows only some keys, as a discard-only or older kernel's line does.
+  w('io.stat', '8:0 rbytes=100 wbytes=200 rios=1 wios=2 dbytes=0 dios=0\n98:0 dbytes=5 dios=1 wbytes=7\n');
   const st = m.stats();
   assert.equal(st.cpu.usage, { total: 2000000, kernel: 500000, user: 1500000 });
   assert.equal(st.cpu.throttling, { periods: 10, throttledPeriods: 2, throttledTime: 300000 });
@@ -239,6 +240,11 @@ test('stats read cpu.stat, memory and pids in runc\'s shapes', withFake((f) => {
   assert.equal(st.blkio.ioServiceBytesRecursive, [
     { major: 8, minor: 0, op: 'Read', value: 100 },
     { major: 8, minor: 0, op: 'Write', value: 200 },
+    { major: 98, minor: 0, op: 'Write', value: 7 },
+  ]);
+  assert.equal(st.blkio.ioServicedRecursive, [
+    { major: 8, minor: 0, op: 'Read', value: 1 },
+    { major: 8, minor: 0, op: 'Write', value: 2 },
   ]);
   assert.is(m.oomCount(), 1);
 }));

@@ -54,6 +54,16 @@ test('exec keeps the command and its flags as positionals', () => {
   assert.equal(inv.positionals, ['c', 'sh', '-c', 'echo hi']);
 });
 
+test('seccomp takes its flags among the action and the syscall, as the README writes it; the call\'s arguments are payload', () => {
+  for (const argv of [['seccomp', 'explain', '-b', 'B', 'write', '1', '-2'], ['seccomp', '-b', 'B', 'explain', 'write', '1', '-2']]) {
+    const inv = fastParse(argv)!;
+    assert.is(inv.flags.bundle, 'B', argv.join(' '));
+    assert.equal(inv.positionals, ['explain', 'write', '1', '-2'], argv.join(' '));
+  }
+  const ps = fastParse(['ps', 'c', '-ef'])!;
+  assert.equal(ps.positionals, ['c', '-ef'], 'ps arguments after the id are ps\'s own');
+});
+
 test('anything unusual is left to yargs', () => {
   for (const argv of [[], ['--help'], ['state'], ['state', 'a', 'b'], ['nosuch'], ['--bogus', 'state', 'x'], ['state', '--bogus', 'x'], ['list', '--format', 'yaml']]) {
     assert.is(fastParse(argv), undefined, JSON.stringify(argv));
