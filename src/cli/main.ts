@@ -51,8 +51,8 @@ async function main(argv: string[]): Promise<number> {
   configureLog({ file: inv.globals.log as string | undefined, format: inv.globals['log-format'] as string, debug: inv.globals.debug as boolean });
   debug(`${inv.command} ${JSON.stringify({ flags: inv.flags, args: inv.positionals })}`);
   const spec = COMMANDS[inv.command];
-  if (spec.pending) {
-    error(`"${inv.command}" is not implemented yet; it comes with ${spec.pending}`);
+  if (spec.unsupported) {
+    error(`"${inv.command}" is not supported: ${spec.unsupported}`);
     return 1;
   }
   const mod = require(`./commands/${inv.command}`) as CommandModule;

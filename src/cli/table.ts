@@ -19,8 +19,8 @@ export interface CommandSpec {
   args: string;
   describe: string;
   flags: Record<string, FlagSpec>;
-  /** Set when a later issue brings the command; it then says so and exits 1. */
-  pending?: string;
+  /** Set for a command ocirt accepts with runc's flags but does not do: why, said when it is run (exit 1). */
+  unsupported?: string;
 }
 
 export const GLOBAL_FLAGS: Record<string, FlagSpec> = {
@@ -52,6 +52,10 @@ const createFlags = {
   'no-new-keyring': noNewKeyring,
   'preserve-fds': preserveFds,
 };
+
+// runc's checkpoint and restore drive CRIU; ocirt has no CRIU driver (and Debian's criu 3.17
+// cannot dump on the kernels these machines run), so both refuse plainly instead of half-working.
+const CRIU = 'ocirt does not drive CRIU';
 
 export const COMMANDS: Record<string, CommandSpec> = {
   create: { args: '<id>', describe: 'create a container and park its init before the user process', flags: createFlags },
@@ -152,7 +156,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
   checkpoint: {
     args: '<id>',
     describe: 'checkpoint a container with CRIU',
-    pending: 'a later issue (checkpoint/restore)',
+    unsupported: CRIU,
     flags: {
       'image-path': { type: 'string', describe: 'where to write the images' },
       'work-path': { type: 'string', describe: 'where to write logs' },
@@ -174,7 +178,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
   restore: {
     args: '<id>',
     describe: 'restore a container from a CRIU checkpoint',
-    pending: 'a later issue (checkpoint/restore)',
+    unsupported: CRIU,
     flags: {
       bundle,
       'image-path': { type: 'string', describe: 'where the images are' },

@@ -35,7 +35,7 @@ export function yargsParse(argv: string[], versionText: () => string): Invocatio
   for (const [name, spec] of Object.entries(COMMANDS)) {
     y.command(
       `${name}${spec.args ? ' ' + spec.args : ''}`,
-      spec.describe + (spec.pending ? ` (not yet: ${spec.pending})` : ''),
+      spec.describe + (spec.unsupported ? ` (not supported: ${spec.unsupported})` : ''),
       (cmd) => {
         for (const [flag, fspec] of Object.entries(spec.flags)) cmd.option(flag, toOption(fspec));
         return cmd;

@@ -18,6 +18,13 @@
  * - an integer too large for a double to hold exactly keeps its text in `bigIntegers` (seccomp
  *   argument values are 64-bit and must not be rounded);
  * - nesting deeper than MAX_DEPTH is an error rather than a stack overflow.
+ *
+ * Why not a library: the two well-kept ones were measured against this parser on a 40 KiB
+ * config (ocirt spec's default plus podman's seccomp profile), first parse in a fresh Node process as
+ * create pays it, five runs on a loaded 2-core machine: this parser 4.8-11 ms, json-source-map
+ * 9-20 ms, @humanwhocodes/momoa 17-64 ms (parse and evaluate only, before any pointer map is
+ * built). json-source-map also rounds 18446744073709551615 to a double, and neither reports
+ * duplicate keys, so both would need a second pass over the text for what this one gives.
  */
 
 export interface Position {

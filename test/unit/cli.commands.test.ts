@@ -84,12 +84,12 @@ test('a missing bundle or config is one clear line, never a stack trace', () =>
     assert.match(r3.stdout + r3.stderr, /config\.json:\d+:\d+/);
   }));
 
-test('commands that a later issue brings say so and exit 1', () =>
+test('checkpoint and restore say plainly that they are not supported, and exit 1', () =>
   withTmp((_d, rt) => {
     for (const cmd of [['checkpoint', 'x'], ['restore', 'x']]) {
       const r = rt.run(cmd);
       assert.is(r.status, 1);
-      assert.match(r.stderr, /not implemented yet/);
+      assert.match(r.stderr, new RegExp(`"${cmd[0]}" is not supported: ocirt does not drive CRIU`));
     }
   }));
 
