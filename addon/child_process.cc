@@ -11,6 +11,7 @@
 #include <sched.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/vfs.h>
 
 #include "child_internal.h"
@@ -318,10 +319,24 @@ int Bounding(ChildCtx* ctx, const Op& op) {
 
 uint32_t g_groups[65536];
 
+// runc's fixStdioPermissions: stdio made outside (a pty slave, pipes) goes to the process's uid
+// before the switch, so that a non-root process can use its own terminal; the group stays (the
+// pty's is devpts' gid=5). Null devices are left alone. A refusal (an id this user namespace
+// does not map, an owner it cannot change, a read-only /dev) leaves that fd as it is.
+void FixStdioOwner(long uid) {
+  for (int fd = 0; fd < 3; fd++) {
+    struct stat st;
+    if (sys::Raw(__NR_fstat, fd, sys::P(&st)) < 0) continue;
+    if (static_cast<long>(st.st_uid) == uid || (S_ISCHR(st.st_mode) && st.st_rdev == makedev(1, 3))) continue;
+    sys::Raw(__NR_fchown, fd, uid, static_cast<long>(st.st_gid));
+  }
+}
+
 int Identity(ChildCtx* ctx, const Op& op) {
   long uid = OpInt(op, 0), gid = OpInt(op, 1);
   bool keep = OpInt(op, 2) != 0;
   bool setgroups = OpInt(op, 3) != 0;
+  FixStdioOwner(uid);
   unsigned n = op.nint > 4 ? op.nint - 4u : 0u;
   if (n > 65536) n = 65536;
   for (unsigned i = 0; i < n; i++) g_groups[i] = static_cast<uint32_t>(OpInt(op, 4 + i));

@@ -9,8 +9,8 @@
 // mounts), Device (mknod, or a bind of the host's node in a user namespace), Symlink, MaskPath,
 // ReadonlyPath, Pivot (pivot_root; --no-pivot: host procfs/sysfs hidden, MS_MOVE + chroot;
 // chroot alone without a mount namespace), RootReadonly, Hostname, Domainname, Sysctl.
-// Not done: idmapped mounts and tmpcopyup (refused at plan time); reopening stdio that points
-// at the host's /dev/null (runc's reOpenDevNull).
+// tmpcopyup copies the covered directory into the new tmpfs; stdio that is a null device is
+// reopened from the container's /dev/null after the pivot (runc's reOpenDevNull).
 //
 // Rules of this file: it runs in the cloned child of a multithreaded process, so it makes raw
 // syscalls only: no malloc, no exceptions, no stdio, no std::string, stack buffers only. Every
@@ -228,25 +228,21 @@ int OpenInRoot(int root, const char* path, uint64_t extra) {
   return OpenAt2(root, path, O_PATH | O_CLOEXEC, kResolveInRoot | kResolveNoMagiclinks | extra);
 }
 
-// Opens `path` (O_PATH) inside `root` without leaving it, creating the missing components: all
-// directories, except the last one which is an empty file for kCreateFile. Each component is
-// created with mkdirat relative to the fd of its parent as resolved inside the root. Returns the
-// fd, or -1 with errno set and *step saying what failed.
-int ResolveCreate(int root, const char* path, Create create, uint64_t extra, const char** step) {
-  int fd = OpenInRoot(root, path, extra);
-  if (fd >= 0) return fd;
-  *step = "openat2 of the destination inside the rootfs";
-  if (errno != ENOENT || create == kNoCreate) return -1;
+long ReadlinkAt(int dirfd, const char* name, char* buf, size_t n) {
+  return Chk(Raw(__NR_readlinkat, dirfd, P(name), P(buf), static_cast<long>(n)));
+}
 
-  char buf[4096];
-  size_t n = Len(path);
-  if (n >= sizeof buf) {
-    errno = ENAMETOOLONG;
-    return -1;
-  }
-  for (size_t k = 0; k <= n; k++) buf[k] = path[k];
+constexpr int kRedirect = -2;
+
+// One walk of ResolveCreate over `buf` (capacity cap). Returns the fd, or -1 with errno and
+// *step set, or kRedirect when a component is a dangling symlink: `buf` then holds the path of
+// its target (relative to the symlink's directory, or from the root) followed by the rest, and
+// the walk starts over, so the target is made inside the root, as runc and crun make it.
+int ResolveCreateOnce(int root, char* buf, size_t cap, Create create, uint64_t extra, const char** step, bool* created) {
+  size_t n = Len(buf);
   int parent = -1;
   size_t i = 0;
+  int fd;
   for (;;) {
     while (i < n && buf[i] == '/') i++;
     if (i >= n) break;
@@ -261,6 +257,7 @@ int ResolveCreate(int root, const char* path, Create create, uint64_t extra, con
     if (fd < 0 && errno == ENOENT) {
       int dir = parent >= 0 ? parent : root;
       const char* name = buf + start;
+      bool made = false;
       if (last && create == kCreateFile) {
         int f = OpenAt(dir, name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC, 0644);
         if (f < 0 && errno != EEXIST) {
@@ -269,15 +266,43 @@ int ResolveCreate(int root, const char* path, Create create, uint64_t extra, con
           CloseFd(parent);
           return -1;
         }
+        made = f >= 0;
         CloseFd(f);
-      } else if (MkdirAt(dir, name, 0755) < 0 && errno != EEXIST) {
-        *step = "mkdirat of the destination inside the rootfs";
-        buf[end] = saved;
-        CloseFd(parent);
-        return -1;
+      } else if (MkdirAt(dir, name, 0755) < 0) {
+        if (errno != EEXIST) {
+          *step = "mkdirat of the destination inside the rootfs";
+          buf[end] = saved;
+          CloseFd(parent);
+          return -1;
+        }
+      } else {
+        made = true;
       }
+      if (last && made && created) *created = true;
       fd = OpenInRoot(root, buf, extra);
-      // Still missing after creating it: a dangling symlink was in the way.
+      if (fd < 0 && errno == ENOENT && !made && !(extra & kResolveNoSymlinks)) {
+        // Still missing, and not made: a dangling symlink is in the way. Go on at its target.
+        char link[4096];
+        long ln = ReadlinkAt(dir, name, link, sizeof link - 1);
+        if (ln > 0) {
+          buf[end] = saved;
+          char tmp[4096];
+          size_t t = 0;
+          tmp[0] = 0;
+          bool ok = link[0] == '/' || Append(tmp, sizeof tmp, &t, buf, start);
+          ok = ok && Append(tmp, sizeof tmp, &t, link, static_cast<size_t>(ln));
+          ok = ok && Append(tmp, sizeof tmp, &t, buf + end, n - end);
+          CloseFd(parent);
+          if (!ok || t + 1 > cap) {
+            errno = ENAMETOOLONG;
+            *step = "the destination's symlink target is too long";
+            return -1;
+          }
+          for (size_t k = 0; k <= t; k++) buf[k] = tmp[k];
+          return kRedirect;
+        }
+        errno = ENOENT;
+      }
     }
     buf[end] = saved;
     if (fd < 0) {
@@ -292,6 +317,35 @@ int ResolveCreate(int root, const char* path, Create create, uint64_t extra, con
   }
   if (parent < 0) return OpenInRoot(root, "/", extra);
   return parent;
+}
+
+// Opens `path` (O_PATH) inside `root` without leaving it, creating the missing components: all
+// directories, except the last one which is an empty file for kCreateFile. Each component is
+// created with mkdirat relative to the fd of its parent as resolved inside the root; a dangling
+// symlink on the way is followed inside the root and its target made. Returns the fd, or -1
+// with errno set and *step saying what failed. *created (when given): the last component was
+// made here.
+int ResolveCreate(int root, const char* path, Create create, uint64_t extra, const char** step, bool* created = nullptr) {
+  if (created) *created = false;
+  int fd = OpenInRoot(root, path, extra);
+  if (fd >= 0) return fd;
+  *step = "openat2 of the destination inside the rootfs";
+  if (errno != ENOENT || create == kNoCreate) return -1;
+
+  char buf[4096];
+  size_t n = Len(path);
+  if (n >= sizeof buf) {
+    errno = ENAMETOOLONG;
+    return -1;
+  }
+  for (size_t k = 0; k <= n; k++) buf[k] = path[k];
+  for (int hops = 0; hops < 40; hops++) {
+    fd = ResolveCreateOnce(root, buf, sizeof buf, create, extra, step, created);
+    if (fd != kRedirect) return fd;
+  }
+  errno = ELOOP;
+  *step = "too many symlinks on the way to the destination";
+  return -1;
 }
 
 // Splits `path` into its parent (opened inside the root, created if missing) and its last
@@ -364,6 +418,169 @@ void AttachTree(ChildCtx* ctx, int tree, int target, uint64_t set, uint64_t clea
   if ((aset || aclr) && MountSetattr(tree, false, aset, aclr, 0) < 0) Fail(ctx, "mount_setattr (bind mount options)", tree, target);
   if ((rset || rclr) && MountSetattr(tree, true, rset, rclr, 0) < 0) Fail(ctx, "mount_setattr (recursive attributes)", tree, target);
   if (MoveMount(tree, target) < 0) Fail(ctx, "move_mount onto the mount point", tree, target);
+}
+
+// ---- tmpcopyup: the covered directory's content copied into the new tmpfs. --------------------
+
+struct Dirent64 {
+  uint64_t ino;
+  int64_t off;
+  unsigned short reclen;
+  unsigned char type;
+  char name[1];
+};
+
+int Fchmod(int fd, mode_t mode) { return Chk(Raw(__NR_fchmod, fd, static_cast<long>(mode))); }
+int FchmodAt(int dirfd, const char* name, mode_t mode) { return Chk(Raw(__NR_fchmodat, dirfd, P(name), static_cast<long>(mode))); }
+int FstatAt(int dirfd, const char* name, struct stat* st) { return Chk(Raw(__NR_newfstatat, dirfd, P(name), P(st), AT_SYMLINK_NOFOLLOW)); }
+
+// The owner as in the source; an id this user namespace does not map (EINVAL) is left to the
+// kernel's default, the rest must work.
+int CopyOwner(int dirfd, const char* name, const struct stat& st, int flags) {
+  if (FchownAt(dirfd, name, st.st_uid, st.st_gid, flags) < 0 && errno != EINVAL) return -1;
+  return 0;
+}
+
+// Kept out of CopyTree so that its buffer is not on the stack of every level of the recursion.
+__attribute__((noinline)) int CopySymlink(int src, int dst, const char* name, const struct stat& st) {
+  char link[4096];
+  long n = ReadlinkAt(src, name, link, sizeof link - 1);
+  if (n < 0) return -1;
+  link[n] = 0;
+  if (SymlinkAt(link, dst, name) < 0) return -1;
+  return CopyOwner(dst, name, st, AT_SYMLINK_NOFOLLOW);
+}
+
+int CopyFile(int src, int dst, const char* name, const struct stat& st) {
+  int in = OpenAt(src, name, O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC);
+  if (in < 0) return -1;
+  int out = OpenAt(dst, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC, 0600);
+  if (out < 0) {
+    Close(in);
+    return -1;
+  }
+  int rc = 0;
+  for (;;) {
+    long w = Chk(Raw(__NR_sendfile, out, in, 0, 1L << 30));
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) {
+      rc = static_cast<int>(w);
+      break;
+    }
+  }
+  // chown before chmod: a chown drops the set-id bits.
+  if (rc == 0 && CopyOwner(out, "", st, AT_EMPTY_PATH) < 0) rc = -1;
+  if (rc == 0 && Fchmod(out, st.st_mode & 07777) < 0) rc = -1;
+  int e = errno;
+  Close(in);
+  Close(out);
+  errno = e;
+  return rc;
+}
+
+// Copies what directory `src` holds into directory `dst`, keeping types, modes, owners and
+// symlinks (runc copies the same way: no times, no xattrs, hard links become copies).
+int CopyTree(int src, int dst, int depth, const char** step) {
+  if (depth > 128) {
+    errno = ELOOP;
+    *step = "tmpcopyup: the directory tree is too deep";
+    return -1;
+  }
+  alignas(8) char dbuf[2048];
+  for (;;) {
+    long n = Chk(Raw(__NR_getdents64, src, P(dbuf), sizeof dbuf));
+    if (n < 0) {
+      *step = "tmpcopyup: getdents64 of the covered directory";
+      return -1;
+    }
+    if (n == 0) return 0;
+    for (long off = 0; off < n;) {
+      const Dirent64* d = reinterpret_cast<const Dirent64*>(dbuf + off);
+      off += d->reclen;
+      const char* name = d->name;
+      if (Eq(name, ".") || Eq(name, "..")) continue;
+      struct stat st;
+      if (FstatAt(src, name, &st) < 0) {
+        *step = "tmpcopyup: fstatat of an entry to copy";
+        return -1;
+      }
+      if (S_ISDIR(st.st_mode)) {
+        if (MkdirAt(dst, name, 0700) < 0) {
+          *step = "tmpcopyup: mkdirat";
+          return -1;
+        }
+        int s2 = OpenAt(src, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        int d2 = s2 < 0 ? -1 : OpenAt(dst, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (s2 < 0 || d2 < 0) {
+          CloseFd(s2);
+          *step = "tmpcopyup: open a directory to copy";
+          return -1;
+        }
+        int rc = CopyTree(s2, d2, depth + 1, step);
+        if (rc == 0 && (CopyOwner(d2, "", st, AT_EMPTY_PATH) < 0 || Fchmod(d2, st.st_mode & 07777) < 0)) {
+          *step = "tmpcopyup: owner and mode of a directory";
+          rc = -1;
+        }
+        int e = errno;
+        Close(s2);
+        Close(d2);
+        errno = e;
+        if (rc < 0) return -1;
+      } else if (S_ISREG(st.st_mode)) {
+        if (CopyFile(src, dst, name, st) < 0) {
+          *step = "tmpcopyup: copy a file";
+          return -1;
+        }
+      } else if (S_ISLNK(st.st_mode)) {
+        if (CopySymlink(src, dst, name, st) < 0) {
+          *step = "tmpcopyup: copy a symlink";
+          return -1;
+        }
+      } else {
+        mode_t old = Umask(0);
+        int rc = MknodAt(dst, name, st.st_mode, st.st_rdev);
+        Umask(old);
+        if (rc < 0 || CopyOwner(dst, name, st, AT_SYMLINK_NOFOLLOW) < 0 || FchmodAt(dst, name, st.st_mode & 07777) < 0) {
+          *step = "tmpcopyup: copy a special file";
+          return -1;
+        }
+      }
+    }
+  }
+}
+
+// runc's reOpenDevNull: stdio that is a null device (the caller's /dev/null, opened outside the
+// container, perhaps read-only) becomes the container's own /dev/null opened read-write.
+void ReopenDevNull(ChildCtx* ctx) {
+  const dev_t null_dev = makedev(1, 3);
+  for (int fd = 0; fd < 3; fd++) {
+    struct stat st;
+    if (Fstat(fd, &st) < 0 || !S_ISCHR(st.st_mode) || st.st_rdev != null_dev) continue;
+    int nfd = OpenAt2(AT_FDCWD, "/dev/null", O_RDWR | O_NOCTTY | O_CLOEXEC, kResolveNoSymlinks | kResolveNoMagiclinks);
+    if (nfd < 0) {
+      if (errno == ENOENT) return;  // no /dev/null in this container: stdio stays as given
+      Fail(ctx, "open /dev/null to reopen stdio");
+    }
+    struct stat ns;
+    if (Fstat(nfd, &ns) < 0) Fail(ctx, "fstat of /dev/null", nfd);
+    if (!S_ISCHR(ns.st_mode) || ns.st_rdev != null_dev) {
+      Close(nfd);
+      return;
+    }
+    if (Chk(Raw(__NR_dup3, nfd, fd, 0)) < 0) Fail(ctx, "dup3 of /dev/null onto stdio", nfd);
+    Close(nfd);
+  }
+}
+
+int MkdirInRoot(ChildCtx* ctx, const Op& op) {
+  int root = Open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (root < 0) Fail(ctx, "open /");
+  const char* step = "";
+  int fd = ResolveCreate(root, OpStr(op, 0), kCreateDir, 0, &step);
+  if (fd < 0) Fail(ctx, step, root);
+  Close(fd);
+  Close(root);
+  return 0;
 }
 
 // ---- The ops. --------------------------------------------------------------------------------
@@ -440,14 +657,23 @@ int DoMount(ChildCtx* ctx, const Op& op) {
     AttachTree(ctx, mnt, target, flags, clear, rset, rclr);
     Close(target);
   } else {
-    int target = ResolveCreate(root, dest, kCreateDir, extra, &step);
+    bool created = false;
+    int target = ResolveCreate(root, dest, kCreateDir, extra, &step, &created);
     if (target < 0) Fail(ctx, step);
     CheckProcTarget(ctx, target, bits, -1);
+    // tmpcopyup: a read handle on the directory before the tmpfs covers it (it keeps reading
+    // the covered directory afterwards).
+    int copy_src = -1;
+    if (bits & kMountTmpcopyup) {
+      copy_src = OpenAt(target, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      if (copy_src < 0) Fail(ctx, "tmpcopyup: open the directory to copy", target);
+    }
     char dbuf[4200];
     size_t dlen = 0;
     dbuf[0] = 0;
-    if (bits & kMountTmpfsInheritMode) {
-      // runc: a tmpfs takes the mode of the directory it covers unless the options say otherwise.
+    if ((bits & kMountTmpfsInheritMode) && !created) {
+      // runc: a tmpfs takes the mode of the directory it covers unless the options say otherwise;
+      // on a directory made here it keeps the kernel's 1777, as in runc.
       struct stat st;
       if (Fstat(target, &st) < 0) Fail(ctx, "fstat of the mount point", target);
       Append(dbuf, sizeof dbuf, &dlen, "mode=", 5);
@@ -497,6 +723,13 @@ int DoMount(ChildCtx* ctx, const Op& op) {
     if (before && after && before == after) {
       errno = EBUSY;
       Fail(ctx, "the mount point changed during the mount", mnt);
+    }
+    if (copy_src >= 0) {
+      int dst = OpenAt(mnt, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      if (dst < 0) Fail(ctx, "tmpcopyup: open the new tmpfs", mnt, copy_src);
+      if (CopyTree(copy_src, dst, 0, &step) < 0) Fail(ctx, step, dst, copy_src);
+      Close(dst);
+      Close(copy_src);
     }
     if ((rset || rclr) && MountSetattr(mnt, true, rset, rclr, 0) < 0) Fail(ctx, "mount_setattr (recursive attributes)", mnt);
   }
@@ -765,6 +998,7 @@ int Pivot(ChildCtx* ctx, const Op& op) {
   }
   if (Chdir("/") < 0) Fail(ctx, "chdir to the new root");
   if (post && Mount("", "/", nullptr, post, nullptr) < 0) Fail(ctx, "set the propagation of the new root");
+  if (mode != kPivotChrootOnly) ReopenDevNull(ctx);
   // The container's procfs, verified, for every later write below /proc (sysctl here, LSM
   // attributes on the process side). Left at -1 when /proc is not the root of a procfs.
   if (ctx->proc_fd < 0) {
@@ -862,6 +1096,8 @@ int RunRootfsOp(ChildCtx* ctx, const Op& op) {
       return 0;
     case kOpSysctl:
       return Sysctl(ctx, op);
+    case kOpMkdirInRoot:
+      return MkdirInRoot(ctx, op);
     default:
       errno = ENOSYS;
       Fail(ctx, "unknown root filesystem op");

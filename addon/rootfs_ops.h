@@ -18,6 +18,7 @@ enum RootfsOpKind : uint16_t {
   kOpHostname = 109,
   kOpDomainname = 110,
   kOpSysctl = 111,
+  kOpMkdirInRoot = 112,
 };
 
 // Bits of a Mount op's ints[4] (MountBits in mount-ops.ts).
@@ -30,6 +31,7 @@ enum MountBits : uint32_t {
   kMountMayTargetProc = 0x20,
   kMountIdmap = 0x40,  // ints[5]: a user namespace fd for MOUNT_ATTR_IDMAP
   kMountIdmapRecursive = 0x80,
+  kMountTmpcopyup = 0x100,
 };
 
 // ints[0] of a Pivot op (PivotMode in mount-ops.ts).

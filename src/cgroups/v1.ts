@@ -48,16 +48,29 @@ export class V1Manager extends BaseManager {
   create(): void {
     this.checkFit();
     const cpuset = this.dirs.cpuset;
+    const cpusetMount = cpuset === undefined ? undefined : this.mountOf.get(cpuset)!;
+    // A cpuset cgroup starts with no cpus and no mems, and no task can join it or any cgroup
+    // below it then. As runc does, every level from the top down gets its parent's values when
+    // empty: the ones made here, and the ones someone made before us and left empty.
+    const fill = (level: string) => {
+      for (const f of ['cpuset.cpus', 'cpuset.mems']) {
+        if ((readText(path.join(level, f)) ?? '').trim() !== '') continue;
+        const parent = (readText(path.join(path.dirname(level), f)) ?? '').trim();
+        if (parent !== '') this.w.write(level, f, parent, '/linux/cgroupsPath', 'cpuset');
+      }
+    };
+    if (cpuset !== undefined && cpusetMount !== undefined) {
+      let level = cpusetMount;
+      for (const seg of path.relative(cpusetMount, cpuset).split('/').filter(Boolean)) {
+        level = path.join(level, seg);
+        if (!fs.existsSync(level)) break;
+        fill(level);
+      }
+    }
     this.makeDirs(
       [...this.mountOf].map(([dir, mount]) => ({ dir, mount })),
       (level) => {
-        // A new cpuset cgroup starts with no cpus and no mems, and no task can join it then.
-        if (cpuset === undefined || !level.startsWith(this.mountOf.get(cpuset)! + '/')) return;
-        for (const f of ['cpuset.cpus', 'cpuset.mems']) {
-          if ((readText(path.join(level, f)) ?? '').trim() !== '') continue;
-          const parent = (readText(path.join(path.dirname(level), f)) ?? '').trim();
-          if (parent !== '') this.w.write(level, f, parent, '/linux/cgroupsPath', 'cpuset');
-        }
+        if (cpusetMount !== undefined && level.startsWith(cpusetMount + '/')) fill(level);
       },
     );
   }
@@ -146,6 +159,9 @@ export class V1Manager extends BaseManager {
 
   private applyMemory(m: NonNullable<Resources['memory']>, p: string): void {
     const d = this.need('memory', p);
+    // runc: an unlimited memory limit without a swap value lifts memsw too (else the kernel
+    // refuses a limit above memsw), where the kernel accounts swap.
+    if (m.limit === -1 && (m.swap === undefined || m.swap === 0) && fs.existsSync(path.join(d, 'memory.memsw.limit_in_bytes'))) m = { ...m, swap: -1 };
     if (m.checkBeforeUpdate) checkNotBelowUsage(m.limit, readNumber(path.join(d, 'memory.usage_in_bytes')), `${p}/limit`);
     const setLimit = () => {
       if (m.limit !== undefined && m.limit !== 0) this.w.write(d, 'memory.limit_in_bytes', m.limit, `${p}/limit`, 'memory');

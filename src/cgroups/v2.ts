@@ -89,7 +89,9 @@ export class V2Manager extends BaseManager {
         const cur = readText(path.join(d, 'memory.max'))?.trim();
         limit = cur === undefined || cur === 'max' ? undefined : Number(cur);
       }
-      const swap = swapToV2(m.swap, limit, p);
+      // runc: an unlimited memory limit without a swap value lifts the swap limit too.
+      const liftSwap = m.limit === -1 && (m.swap === undefined || m.swap === 0) && fs.existsSync(path.join(d, 'memory.swap.max'));
+      const swap = liftSwap ? 'max' : swapToV2(m.swap, limit, p);
       if (swap !== undefined) w('memory.swap.max', swap, `${p}/swap`, 'memory');
       if (m.limit !== undefined && m.limit !== 0) w('memory.max', v2Bytes(m.limit), `${p}/limit`, 'memory');
       if (m.reservation !== undefined && m.reservation !== 0) w('memory.low', v2Bytes(m.reservation), `${p}/reservation`, 'memory');

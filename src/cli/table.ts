@@ -119,6 +119,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
       'ignore-paused': { type: 'boolean', default: false, describe: 'exec even when paused' },
       'process-label': { type: 'string', describe: 'SELinux label' },
       apparmor: { type: 'string', describe: 'AppArmor profile' },
+      cgroup: { type: 'array', describe: 'run in this existing sub-cgroup of the container: [CONTROLLER[,CONTROLLER]:]PATH' },
     },
   },
   ps: { args: '<id> [psargs..]', describe: 'list the processes of a container', flags: { format } },

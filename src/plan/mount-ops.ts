@@ -55,6 +55,11 @@ export const RootfsOp = {
   Domainname: 110,
   /** strs: [path below procfs ("sys/net/ipv4/ip_forward"), value]. Written through the verified procfs handle. */
   Sysctl: 111,
+  /**
+   * strs: [path]. After the pivot: mkdir -p of path inside the container's root (0755, each
+   * component resolved in the root), for a missing cwd that a read-only root would refuse later.
+   */
+  MkdirInRoot: 112,
 } as const;
 
 /** Bits of a Mount op's ints[4]. */
@@ -74,6 +79,8 @@ export const MountBits = {
   /** A bind with an idmap: MOUNT_ATTR_IDMAP with the user namespace fd in ints[5] (ridmap: recursive). */
   Idmap: 0x40,
   IdmapRecursive: 0x80,
+  /** tmpfs with tmpcopyup: what the covered directory holds is copied into the new tmpfs (runc's copy-up). */
+  Tmpcopyup: 0x100,
 } as const;
 
 /** ints[0] of a Pivot op. */
@@ -98,6 +105,7 @@ type Entry =
   | { t: 'prop'; flag: number }
   | { t: 'rattr'; set: boolean; attr: number; /** atime modes replace the whole _ATIME field */ atime?: boolean }
   | { t: 'idmap'; recursive: boolean }
+  | { t: 'copyup' }
   | { t: 'unsupported'; why: string };
 
 const flag = (set: boolean, f: number): Entry => ({ t: 'flag', set, flag: f });
@@ -136,7 +144,7 @@ export const MOUNT_OPTIONS: Readonly<Record<string, Entry>> = {
   rnosymfollow: rattr(true, MOUNT_ATTR.NOSYMFOLLOW), rsymfollow: rattr(false, MOUNT_ATTR.NOSYMFOLLOW),
   idmap: { t: 'idmap', recursive: false },
   ridmap: { t: 'idmap', recursive: true },
-  tmpcopyup: { t: 'unsupported', why: 'tmpcopyup is not supported yet' },
+  tmpcopyup: { t: 'copyup' },
 };
 
 export interface ParsedMountOptions {
@@ -154,13 +162,15 @@ export interface ParsedMountOptions {
   /** idmap or ridmap was given: the last one decides whether the idmapping is recursive. */
   idmap: boolean;
   idmapRecursive: boolean;
+  /** tmpcopyup was given (a runtime extension, not a mount(2) option; tmpfs only, as in runc). */
+  copyup: boolean;
   /** Options in the table that the runtime cannot apply yet, with the reason. */
   unsupported: Array<{ option: string; why: string }>;
 }
 
 /** Parses a mount's options left to right; a later option overrides an earlier one. */
 export function parseMountOptions(options: readonly string[] | undefined): ParsedMountOptions {
-  const out: ParsedMountOptions = { flags: 0, clear: 0, propagation: [], attrSet: 0, attrClr: 0, data: '', idmap: false, idmapRecursive: false, unsupported: [] };
+  const out: ParsedMountOptions = { flags: 0, clear: 0, propagation: [], attrSet: 0, attrClr: 0, data: '', idmap: false, idmapRecursive: false, copyup: false, unsupported: [] };
   const data: string[] = [];
   for (const option of options ?? []) {
     const e = Object.prototype.hasOwnProperty.call(MOUNT_OPTIONS, option) ? MOUNT_OPTIONS[option] : undefined;
@@ -186,6 +196,9 @@ export function parseMountOptions(options: readonly string[] | undefined): Parse
         out.idmap = true;
         out.idmapRecursive = e.recursive;
         break;
+      case 'copyup':
+        out.copyup = true;
+        break;
       case 'unsupported':
         out.unsupported.push({ option, why: e.why });
         break;
@@ -195,7 +208,7 @@ export function parseMountOptions(options: readonly string[] | undefined): Parse
   return out;
 }
 
-/** The options the table knows how to apply (tmpcopyup excluded). */
+/** The options the table knows how to apply. */
 export function tableMountOptions(): string[] {
   return Object.keys(MOUNT_OPTIONS).filter((k) => MOUNT_OPTIONS[k].t !== 'unsupported').sort();
 }

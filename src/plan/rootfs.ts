@@ -224,7 +224,14 @@ export function buildRootfsOps(config: any, opts: RootfsOptions): PlanOp[] {
   ops.push(op(RootfsOp.Pivot, [mode, postProp], [rootfs], mode === PivotMode.MoveChroot ? '' : '/root/path', pivotWhat));
 
   ops.push(...deferred);
-  if (config.root?.readonly) ops.push(op(RootfsOp.RootReadonly, [], [], '/root/readonly', 'make / read-only'));
+  if (config.root?.readonly) {
+    // The init's cwd is made when missing (process ops); on a read-only root it must be made now.
+    const cwd = config.process?.cwd;
+    if (typeof cwd === 'string' && cwd.startsWith('/') && cleanPath(cwd) !== '/') {
+      ops.push(op(RootfsOp.MkdirInRoot, [], [cwd], '/process/cwd', `mkdir -p ${cwd} (the cwd, before / goes read-only)`));
+    }
+    ops.push(op(RootfsOp.RootReadonly, [], [], '/root/readonly', 'make / read-only'));
+  }
 
   if (config.hostname !== undefined && config.hostname !== '') {
     if (!nsOf(config, 'uts')) fail('/hostname', 'setting the hostname needs a UTS namespace');
@@ -291,7 +298,7 @@ function mountOps(m: any, pointer: string, c: MountCtx, ops: PlanOp[], deferred:
   }
   if (c.idmapFd !== undefined) bits |= parsed.idmapRecursive ? MountBits.Idmap | MountBits.IdmapRecursive : MountBits.Idmap;
   if (type === 'proc' || type === 'sysfs') bits |= MountBits.NoSymlinks;
-  if (type === 'tmpfs') bits |= MountBits.TmpfsInheritMode;
+  if (type === 'tmpfs') bits |= MountBits.TmpfsInheritMode | (parsed.copyup ? MountBits.Tmpcopyup : 0);
   if (clean === '/proc' ? type === 'proc' || bind : PROC_TARGETS.has(clean)) bits |= MountBits.MayTargetProc;
   if (type === 'sysfs' && !c.newNetNs) {
     bits |= MountBits.Fallback;
@@ -391,8 +398,7 @@ export function hostCgroupMounts(dirs: Record<string, string> = {}, root = '/sys
 }
 
 /**
- * features.json mountOptions: the options the child applies (idmap, ridmap and tmpcopyup are
- * refused at create, so they are not listed). test/integration/rootfs.test.ts checks them.
+ * features.json mountOptions: the options the child applies. test/integration/rootfs.test.ts checks them.
  */
 export function supportedMountOptions(): string[] {
   return tableMountOptions();

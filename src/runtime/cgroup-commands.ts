@@ -37,7 +37,16 @@ export function resume(root: string, id: string): void {
   }
 }
 
+/** The container's processes; a stopped container's are what its cgroup still holds (runc: none, no error). */
 export function pids(root: string, id: string): number[] {
+  const c = loadContainer(root, id);
+  if (c.record && c.status === 'stopped') {
+    try {
+      return c.record.cgroup ? cgroupOf(c.record).pids() : [];
+    } catch {
+      return [];
+    }
+  }
   return live(root, id, 'list processes of', ['created', 'running', 'paused']).cg.pids();
 }
 

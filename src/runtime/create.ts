@@ -186,11 +186,38 @@ export function create(o: CreateOptions): { pid: number } {
   }
 }
 
-/** The container's seccomp program (compiled, or from the cache under the state root), for create and exec. */
+/**
+ * Where compiled seccomp programs are kept: a directory beside the state root, never in it, since
+ * callers (Docker) give every runtime one --root and `runc list` there refuses any entry that is
+ * not a container. The cache is trusted (its programs are loaded as they are), so it is used only
+ * when it is ours: a directory owned by this user that nobody else can write. Else undefined.
+ * One cache serves every root of a parent directory (its files are named by the profile).
+ */
+export function seccompCacheDir(root: string): string | undefined {
+  const fs = require('node:fs') as typeof import('node:fs');
+  const abs = path.resolve(root);
+  const dir = path.join(path.dirname(abs), '.ocirt-seccomp-cache');
+  try {
+    fs.mkdirSync(dir, { mode: 0o700 });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') return undefined;
+  }
+  try {
+    const st = fs.lstatSync(dir);
+    if (!st.isDirectory() || st.uid !== process.geteuid!() || st.mode & 0o022) return undefined;
+  } catch {
+    return undefined;
+  }
+  return dir;
+}
+
+/** The container's seccomp program (compiled, or from the cache beside the state root), for create and exec. */
 export function containerSeccomp(config: any, root: string): { program: Buffer; flags: number; notify: boolean } | undefined {
   if (!config.linux?.seccomp) return undefined;
   const t0 = process.hrtime.bigint();
-  const r = (require('../seccomp') as typeof import('../seccomp')).compileCached(config.linux.seccomp, { cacheDir: path.join(root, '.seccomp-cache') });
+  const seccomp = require('../seccomp') as typeof import('../seccomp');
+  const cacheDir = seccompCacheDir(root);
+  const r = cacheDir ? seccomp.compileCached(config.linux.seccomp, { cacheDir }) : seccomp.compile(config.linux.seccomp);
   debug(`seccomp: ${r.instructions} instructions, ${r.archs.length ? 'compiled' : 'from the cache'} in ${(Number(process.hrtime.bigint() - t0) / 1e6).toFixed(3)} ms`);
   return r;
 }

@@ -47,6 +47,8 @@ export interface ExecOptions {
   ignorePaused: boolean;
   processLabel?: string;
   apparmor?: string;
+  /** --cgroup: existing sub-cgroups of the container to run in, [CONTROLLER[,CONTROLLER]:]PATH (runc's). */
+  cgroups?: string[];
 }
 
 export async function exec(o: ExecOptions): Promise<number> {
@@ -68,6 +70,7 @@ export async function exec(o: ExecOptions): Promise<number> {
 
   const seccomp = containerSeccomp(config, o.root);
   const cg = rec.cgroup ? cgroupOf(rec) : undefined;
+  if (o.cgroups?.length && !cg) throw new OcirtError('--cgroup: the container has no cgroup');
   let pid = 0;
   // The process runs as soon as spawnInit has made it: the caller may signal us before it returns.
   const unforward = o.detach ? () => {} : forwardSignals(() => pid);
@@ -81,7 +84,7 @@ export async function exec(o: ExecOptions): Promise<number> {
       preserveFds: o.preserveFds,
       // Moved by us, not by itself: in a paused container the process must not freeze before
       // exec has made it (runc's --ignore-paused), and exec is not on an engine's start path.
-      cgroup: cg && { path: cg.path, placement: cg.placement({ selfMove: false }) },
+      cgroup: cg && { path: cg.path, placement: o.cgroups?.length ? subCgroupPlacement(cg, o.cgroups) : cg.placement({ selfMove: false }) },
       callerNofile: process.env.OCIRT_CALLER_NOFILE,
       onSync(ev: SyncEvent) {
         if (ev.type === 'fd' && ev.purpose === 'console') {
@@ -108,6 +111,53 @@ export async function exec(o: ExecOptions): Promise<number> {
   unforward();
   if (relay) await (relay as { done: Promise<void> }).done;
   return st.signal !== undefined ? 128 + st.signal : st.code ?? 1;
+}
+
+/**
+ * --cgroup as runc reads it: PATH alone is a sub-cgroup in every hierarchy, CTRL[,CTRL]:PATH in
+ * those controllers' (on cgroup2 only the bare form, or "unified:PATH"). The sub-cgroups must
+ * exist below the container's own: the process is written into each one's cgroup.procs, and into
+ * the container's directory where no sub-cgroup was named.
+ */
+export function subCgroupDirs(dirs: Readonly<Record<string, string>>, specs: string[]): string[] {
+  const byDir = new Map<string, string>();
+  for (const d of Object.values(dirs)) byDir.set(d, d);
+  const keys = Object.keys(dirs);
+  for (const spec of specs) {
+    const colon = spec.indexOf(':');
+    const sub = colon >= 0 ? spec.slice(colon + 1) : spec;
+    const ctrls = colon >= 0 ? spec.slice(0, colon).split(',').filter(Boolean) : keys;
+    if (!sub) throw new OcirtError(`--cgroup "${spec}": no sub-cgroup path`);
+    for (const c of ctrls) {
+      const key = keys.find((k) => k === c || k === c.replace(/^name=/, '') || k.split(',').includes(c));
+      if (!key) throw new OcirtError(`--cgroup "${spec}": controller "${c}" is not one of the container's (${keys.join(', ')})`);
+      const base = dirs[key];
+      const target = path.resolve(base, '.' + path.posix.normalize('/' + sub));
+      if (target !== base && !target.startsWith(base + '/')) throw new OcirtError(`--cgroup "${spec}": the path leads out of the container's cgroup`);
+      if (!fs.existsSync(path.join(target, 'cgroup.procs'))) {
+        throw new OcirtError(`--cgroup "${spec}": ${path.join(target, 'cgroup.procs')}: no such file or directory`);
+      }
+      byDir.set(base, target);
+    }
+  }
+  return [...new Set(byDir.values())];
+}
+
+function subCgroupPlacement(cg: import('../cgroups').CgroupManager, specs: string[]): import('../cgroups/types').Placement {
+  const targets = subCgroupDirs(cg.dirs, specs);
+  return {
+    selfTaskFds: [],
+    finish: (pid) => {
+      for (const d of targets) {
+        try {
+          fs.writeFileSync(path.join(d, 'cgroup.procs'), String(pid));
+        } catch (e) {
+          throw new OcirtError(`error adding pid ${pid} to cgroups: ${path.join(d, 'cgroup.procs')}: ${describeSystemError(e)}`);
+        }
+      }
+    },
+    close: () => {},
+  };
 }
 
 /**
@@ -175,12 +225,13 @@ function mergeEnv(base: string[], extra: string[]): string[] {
   return out;
 }
 
+/**
+ * CAP_X for X or CAP_X. An unknown name goes on into the process's sets: the plan warns and
+ * ignores it, as it does for config.json and as runc does for --cap.
+ */
 function capName(raw: string): string {
   const up = raw.toUpperCase();
-  const name = up.startsWith('CAP_') ? up : `CAP_${up}`;
-  const { capabilityNumber } = require('../spec/capabilities') as typeof import('../spec/capabilities');
-  if (capabilityNumber(name) === undefined) throw new OcirtError(`--cap: unknown capability "${raw}"`);
-  return name;
+  return up.startsWith('CAP_') ? up : `CAP_${up}`;
 }
 
 /**

@@ -9,7 +9,8 @@ export function parseSignal(raw: string | undefined): number {
   if (raw === undefined || raw === '') return os.constants.signals.SIGTERM;
   if (/^\d+$/.test(raw)) {
     const n = Number(raw);
-    if (n >= 1 && n <= SIGRTMAX) return n;
+    // 0 is kill(2)'s "is it there": runc passes it on, and scripts use it to probe the init.
+    if (n >= 0 && n <= SIGRTMAX) return n;
   } else {
     const name = raw.toUpperCase().replace(/^SIG/, '');
     const rt = /^RTMIN(?:\+(\d+))?$/.exec(name) ?? /^RTMAX(?:-(\d+))?$/.exec(name);

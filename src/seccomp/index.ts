@@ -125,6 +125,12 @@ function refuse(seccomp: SeccompProfile, opts: CompileOptions, count?: number): 
   (seccomp.syscalls ?? []).forEach((s, i) => {
     const w = `${P}/syscalls/${i}`;
     action(s.action, s.errnoRet, `${w}/action`, `${w}/errnoRet`);
+    // The runtime and the agent write to the container's stdio and logs: a notified write
+    // could wait on an agent that waits on that write (runc refuses it with these words).
+    if (actionRet(s.action, s.errnoRet) === Ret.USER_NOTIF && Array.isArray(s.names)) {
+      const j = s.names.indexOf('write');
+      if (j >= 0) no(`${w}/names/${j}: SCMP_ACT_NOTIFY cannot be used for the write syscall`, `${w}/names/${j}`);
+    }
     (s.args ?? []).forEach((a, j) => {
       const aw = `${w}/args/${j}`;
       if (!OPERATORS.includes(a.op)) no(`${aw}/op: unknown seccomp operator ${JSON.stringify(a.op)}`, `${aw}/op`);
@@ -325,7 +331,10 @@ const parseRules = (function parseRules(seccomp: SeccompProfile, opts: CompileOp
     const s = syscalls[i];
     const ret = actionRet(s.action, s.errnoRet);
     if (ret < 0) refuse(seccomp, opts);
-    if (ret === Ret.USER_NOTIF) rules.notify = true;
+    if (ret === Ret.USER_NOTIF) {
+      rules.notify = true;
+      if (Array.isArray(s.names) && s.names.includes('write')) refuse(seccomp, opts);
+    }
     const args: Arg[] = [];
     for (const a of s.args ?? []) {
       const op = OPERATORS.indexOf(a.op), v = u64(a.value), w = u64(a.valueTwo);

@@ -132,11 +132,11 @@ test('--process: a runtime-spec process JSON; bad JSON and empty args are named 
     assert.equal(execOk(rt, ['--process', file, id]).trim().split('\n'), ['from-json', '/bin', '65534']);
     fs.writeFileSync(file, '{"args": ["/bin/true",}');
     let r = rt.run(['exec', '-p', file, id]);
-    assert.is(r.status, 1);
+    assert.is(r.status, 255);
     assert.match(r.stderr, new RegExp(`${file.replace(/[.]/g, '\\.')}:1:\\d+: `));
     fs.writeFileSync(file, JSON.stringify({ args: [], cwd: '/' }));
     r = rt.run(['exec', `--process=${file}`, id]);
-    assert.is(r.status, 1);
+    assert.is(r.status, 255);
     assert.match(r.stderr, /process\.json:1:\d+ \/args: /);
   }));
 
@@ -160,10 +160,10 @@ test('a stopped container, an unknown id: runc\'s phrases', () =>
     assert.ok(waitFor(() => rt.state(id).status === 'stopped'), 'the init did not stop');
     assert.not.ok(pidAlive(init));
     const r = rt.run(['exec', id, '/bin/true']);
-    assert.is(r.status, 1);
+    assert.is(r.status, 255);
     assert.match(r.stderr, /cannot exec in a stopped container/);
     const u = rt.run(['exec', 'ex-nosuch', '/bin/true']);
-    assert.is(u.status, 1);
+    assert.is(u.status, 255);
     assert.match(u.stderr, /container "ex-nosuch" does not exist/);
   }));
 
@@ -171,7 +171,7 @@ test('paused: refused without --ignore-paused; with it the process runs once res
   withContainer('paused', undefined, async (rt, b, id) => {
     rt.ok(['pause', id]);
     const r = rt.run(['exec', id, '/bin/true']);
-    assert.is(r.status, 1);
+    assert.is(r.status, 255);
     assert.match(r.stderr, /cannot exec in a paused container/);
     const out = path.join(b.dir, 'paused.out');
     const fd = fs.openSync(out, 'w');
@@ -185,14 +185,14 @@ test('paused: refused without --ignore-paused; with it the process runs once res
     assert.is(fs.readFileSync(out, 'utf8'), 'after-resume\n');
   }));
 
-test('a missing program: runc\'s phrase, exit 1, nothing left in the container', () =>
+test('a missing program: runc\'s phrase, exit 255, nothing left in the container', () =>
   withContainer('missing', undefined, (rt, _b, id) => {
     const before = pidsOf(rt, id);
     const r = rt.run(['exec', id, 'nosuchprog']);
-    assert.is(r.status, 1);
+    assert.is(r.status, 255);
     assert.match(r.stderr, /exec: "nosuchprog": executable file not found in \$PATH/);
     const r2 = rt.run(['exec', '--cwd', '/nonexistent', id, '/bin/true']);
-    assert.is(r2.status, 1);
+    assert.is(r2.status, 255);
     assert.match(r2.stderr, /chdir to cwd \("\/nonexistent"\) set in config.json failed: no such file or directory/);
     assert.equal(pidsOf(rt, id), before, 'no process of the failed execs is left');
   }));
@@ -261,7 +261,7 @@ test('--tty: the pty master goes to the console socket; without one ocirt relays
       assert.is(relayed.status, 3, relayed.stderr);
       assert.match(relayed.stdout.replace(/\r/g, ''), /^\/dev\/pts\/\d+\n$/);
       const r = rt.run(['exec', '-t', '-d', id, '/bin/true']);
-      assert.is(r.status, 1);
+      assert.is(r.status, 255);
       assert.match(r.stderr, /cannot allocate tty if ocirt will detach without setting console socket/);
     });
   } finally {

@@ -76,9 +76,9 @@ test('memory: limit, memsw (raised first when the limit grows past it), soft lim
   throwsMsg(() => m.apply({ memory: { swappiness: 101 } }), /^\/linux\/resources\/memory\/swappiness: 101 is not in \[0, 100\]/);
 }));
 
-test('memory: -1 is written as -1 (unlimited on v1); kernel limits only warn', withFake((f) => {
+test('memory: -1 is written as -1 (unlimited on v1) and lifts memsw first, as runc; kernel limits only warn', withFake((f) => {
   f.open().apply({ memory: { limit: -1, kernel: 1, kernelTCP: 1 } });
-  assert.equal(f.log(), ['memory/ocirt/c1/memory.limit_in_bytes=-1']);
+  assert.equal(f.log(), ['memory/ocirt/c1/memory.memsw.limit_in_bytes=-1', 'memory/ocirt/c1/memory.limit_in_bytes=-1']);
   assert.is(f.warnings.length, 2);
 }));
 

@@ -28,13 +28,13 @@ test('recursive attributes map to mount_setattr, atime is one field', () => {
   assert.is(p.flags, 0);
 });
 
-test('idmap and ridmap are not mount(2) options; tmpcopyup is reported as unsupported', () => {
+test('idmap, ridmap and tmpcopyup are not mount(2) options', () => {
   const p = parseMountOptions(['ridmap', 'idmap', 'tmpcopyup']);
-  assert.equal([p.idmap, p.idmapRecursive, p.data], [true, false, '']);
-  assert.equal(p.unsupported.map((u) => u.option), ['tmpcopyup']);
+  assert.equal([p.idmap, p.idmapRecursive, p.copyup, p.data], [true, false, true, '']);
+  assert.equal(p.unsupported, []);
   const s = tableMountOptions();
   assert.ok(s.includes('rro') && s.includes('rbind') && s.includes('runbindable') && s.includes('idmap') && s.includes('ridmap'));
-  assert.not.ok(s.includes('tmpcopyup'));
+  assert.ok(s.includes('tmpcopyup'));
 });
 
 test('op kinds lie in 100..199', () => {

@@ -206,7 +206,7 @@ test('sysfs without a new network namespace falls back to binding /sys', () => {
   assert.ok(Number(of(joined, K.Mount)[5].ints[4]) & MountBits.Fallback);
 });
 
-test('idmapped mounts: the fd and the recursive bit in the op; refusals by pointer; tmpcopyup refused', () => {
+test('idmapped mounts: the fd and the recursive bit in the op; refusals by pointer', () => {
   const maps = [{ containerID: 0, hostID: 1000, size: 10 }];
   const ops = buildRootfsOps(
     (() => {
@@ -227,7 +227,6 @@ test('idmapped mounts: the fd and the recursive bit in the op; refusals by point
   throwsAt(() => idmapRequests(userns), '/mounts/0/options', /own user namespace are not supported yet/);
   throwsAt(() => build((c) => c.mounts.push({ destination: '/x', source: '/x', options: ['rbind', 'idmap'] })), '/mounts/6/options/1', /needs a new user namespace/);
   throwsAt(() => build((c) => c.mounts.push({ destination: '/x', type: 'tmpfs', source: 't', options: ['idmap'], uidMappings: maps, gidMappings: maps })), '/mounts/6/options', /bind mounts only/);
-  throwsAt(() => build((c) => c.mounts.push({ destination: '/x', type: 'tmpfs', source: 't', options: ['tmpcopyup'] })), '/mounts/6/options/0', /tmpcopyup/);
   throwsAt(() => build((c) => c.mounts.push({ destination: '/x', source: '/x', options: ['rbind'], uidMappings: maps })), '/mounts/6/gidMappings', /go together/);
 });
 
@@ -300,11 +299,28 @@ test('hostCgroupMounts reads the layout from mountinfo', () => {
   ]);
 });
 
-test('features mountOptions: the applied table, with rro and idmap, without tmpcopyup', () => {
+test('features mountOptions: the applied table, with rro, idmap and tmpcopyup', () => {
   const o = supportedMountOptions();
   for (const x of ['rro', 'rbind', 'nosymfollow', 'rshared', 'strictatime']) assert.ok(o.includes(x), x);
-  for (const x of ['idmap', 'ridmap']) assert.ok(o.includes(x), x);
-  assert.not.ok(o.includes('tmpcopyup'));
+  for (const x of ['idmap', 'ridmap', 'tmpcopyup']) assert.ok(o.includes(x), x);
+});
+
+test('tmpcopyup: a bit on tmpfs mounts only, never in the data; a read-only root makes the cwd first', () => {
+  const ops = build((c) => {
+    c.mounts.push({ destination: '/x', type: 'tmpfs', source: 't', options: ['tmpcopyup', 'size=1m'] });
+    c.mounts.push({ destination: '/y', type: 'bind', source: '/tmp', options: ['rbind', 'tmpcopyup'] });
+    c.root.readonly = true;
+    c.process.cwd = '/w/d';
+  });
+  const m = of(ops, K.Mount);
+  assert.ok(Number(m[6].ints[4]) & MountBits.Tmpcopyup);
+  assert.is(m[6].strs[3], 'size=1m');
+  assert.not.ok(Number(m[7].ints[4]) & MountBits.Tmpcopyup);
+  const kinds = ops.map((o) => o.kind);
+  const mk = kinds.indexOf(K.MkdirInRoot);
+  assert.ok(mk > kinds.indexOf(K.Pivot) && mk === kinds.indexOf(K.RootReadonly) - 1, 'after the pivot, just before / goes read-only');
+  assert.equal(ops[mk].strs, ['/w/d']);
+  assert.is(of(build((c) => (c.process.cwd = '/w/d')), K.MkdirInRoot).length, 0, 'a writable root leaves it to the cwd op');
 });
 
 test.run();

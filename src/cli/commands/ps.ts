@@ -9,7 +9,8 @@ export function run(inv: Invocation): number {
   const [id, ...psArgs] = inv.positionals;
   const list = pids(inv.globals.root as string, id);
   if (inv.flags.format === 'json') {
-    stdout(JSON.stringify(list) + '\n');
+    // runc prints Go's nil slice for a container without processes: null, not [].
+    stdout((list.length ? JSON.stringify(list) : 'null') + '\n');
     return 0;
   }
   const r = spawnSync('ps', psArgs.length ? psArgs : ['-ef'], { encoding: 'utf8' });
