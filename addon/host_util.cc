@@ -1,12 +1,16 @@
 // Small host-side calls that Node lacks and the lifecycle commands need: flock for the state
-// directory, mkfifo for exec.fifo, and a waitpid that does not block the event loop (so
-// `run` can forward signals while it waits). None of this runs in the container's child.
+// directory, mkfifo for exec.fifo, a waitpid that does not block the event loop (so `run` can
+// forward signals while it waits), and open_tree for bind sources opened before the clone. None of this runs in the container's child.
 #include <errno.h>
 #include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <sys/ioctl.h>
+#include <sys/syscall.h>
+#include <fcntl.h>
+#include <unistd.h>
+#include <string>
 #include "registry.h"
 
 namespace {
@@ -84,6 +88,17 @@ Napi::Value SetWinsize(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), ioctl(fd, TIOCSWINSZ, &ws) < 0 ? errno : 0);
 }
 
+// openTree(path, recursive) -> an O_CLOEXEC fd of a detached copy of the mount at path
+// (open_tree OPEN_TREE_CLONE), or -errno. Made by ocirt with its own rights, before the clone,
+// for a bind source that the container's root, in its user namespace, could not reach.
+Napi::Value OpenTree(const Napi::CallbackInfo& info) {
+  std::string path = info[0].As<Napi::String>().Utf8Value();
+  unsigned flags = 1 /* OPEN_TREE_CLONE */ | O_CLOEXEC | (info[1].ToBoolean() ? 0x8000 /* AT_RECURSIVE */ : 0);
+  long fd = syscall(SYS_open_tree, AT_FDCWD, path.c_str(), flags);
+  return Napi::Number::New(info.Env(), fd < 0 ? -errno : fd);
+}
+
+ocirt::Export e8("openTree", OpenTree);
 ocirt::Export e7("setWinsize", SetWinsize);
 ocirt::Export e4("setChildSubreaper", SetChildSubreaper);
 ocirt::Export e1("flock", Flock);

@@ -644,7 +644,7 @@ int DoMount(ChildCtx* ctx, const Op& op) {
   if (bits & kMountBind) {
     // Clone the source first; the clone decides what the mount point is: a directory, or an
     // empty file.
-    mnt = OpenTree(AT_FDCWD, source, (flags & kMsRec) ? kAtRecursive : 0);
+    mnt = (bits & kMountSourceFd) ? static_cast<int>(OpInt(op, 5)) : OpenTree(AT_FDCWD, source, (flags & kMsRec) ? kAtRecursive : 0);
     if (mnt < 0) Fail(ctx, "open_tree of the bind source");
     struct stat st;
     if (Fstat(mnt, &st) < 0) Fail(ctx, "fstat of the bind source", mnt);

@@ -32,6 +32,7 @@ enum MountBits : uint32_t {
   kMountIdmap = 0x40,  // ints[5]: a user namespace fd for MOUNT_ATTR_IDMAP
   kMountIdmapRecursive = 0x80,
   kMountTmpcopyup = 0x100,
+  kMountSourceFd = 0x200,  // ints[5]: a detached tree of the bind source, opened by ocirt
 };
 
 // ints[0] of a Pivot op (PivotMode in mount-ops.ts).

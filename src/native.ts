@@ -71,6 +71,8 @@ export interface Native {
   mkfifo(path: string, mode: number): number;
   /** An O_CLOEXEC fd of a new user namespace with these uid_map/gid_map texts, for an idmapped mount; throws with .errno. */
   idmapUserns(uidMap: string, gidMap: string): number;
+  /** open_tree(path, OPEN_TREE_CLONE [| AT_RECURSIVE]) -> an O_CLOEXEC fd of the detached copy, or -errno. */
+  openTree(path: string, recursive: boolean): number;
   /** waitpid on a pool thread. */
   waitPidAsync(pid: number): Promise<{ code?: number; signal?: number; errno?: number }>;
   /** ioctl(fd, TIOCSWINSZ) -> 0 or errno. */

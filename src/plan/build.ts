@@ -58,6 +58,7 @@ export interface BuildOptions {
   cgroup?: RootfsOptions['cgroup'];
   /** User namespace fds of the idmapped mounts, by mount index (src/plan/rootfs.ts idmapRequests). */
   idmapFds?: RootfsOptions['idmapFds'];
+  bindSourceFds?: RootfsOptions['bindSourceFds'];
 }
 
 const U64_MAX_AS_NUMBER = 2 ** 63;
@@ -388,7 +389,7 @@ export function buildPlan(config: any, opts: BuildOptions): Plan {
     ops.push(...proc.late);
     return { ops, warnings };
   }
-  const rootfs = buildRootfsOps(config, { bundle: opts.bundle, noPivot: opts.noPivot, cgroup: opts.cgroup, idmapFds: opts.idmapFds });
+  const rootfs = buildRootfsOps(config, { bundle: opts.bundle, noPivot: opts.noPivot, cgroup: opts.cgroup, idmapFds: opts.idmapFds, bindSourceFds: opts.bindSourceFds });
   let pivot = rootfs.findIndex((o) => o.kind === RootfsOp.Pivot);
   if (pivot < 0) pivot = rootfs.length;
   const hooks = config.hooks?.createContainer ?? [];

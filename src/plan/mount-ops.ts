@@ -81,6 +81,8 @@ export const MountBits = {
   IdmapRecursive: 0x80,
   /** tmpfs with tmpcopyup: what the covered directory holds is copied into the new tmpfs (runc's copy-up). */
   Tmpcopyup: 0x100,
+  /** A bind whose source ocirt opened before the clone (open_tree): the detached tree's fd is ints[5]. */
+  SourceFd: 0x200,
 } as const;
 
 /** ints[0] of a Pivot op. */

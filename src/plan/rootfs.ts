@@ -33,6 +33,48 @@ export interface RootfsOptions {
    * maps, made by the caller before the clone. Absent (a printed plan): -1 in the op.
    */
   idmapFds?: ReadonlyMap<number, number>;
+  /** For binds ocirt opened itself (bindSourcesToOpen), by mount index: the detached tree's fd. */
+  bindSourceFds?: ReadonlyMap<number, number>;
+}
+
+/** Decodes mountinfo's octal escapes (\040). */
+function unescapeMountinfo(s: string): string {
+  return s.replace(/\\([0-7]{3})/g, (_, o) => String.fromCharCode(parseInt(o, 8)));
+}
+
+/**
+ * The bind sources ocirt opens itself, before the clone, for a container with a new user
+ * namespace: its root there is an unprivileged host uid, which cannot walk into a 0700
+ * directory on the way to a source (runc and crun open the sources with the runtime's rights
+ * too). The child then attaches the detached tree. Left to the child, as before, where the
+ * tree would carry more than the child could have made itself: a source on a read-only mount
+ * (a tree made outside the user namespace is not locked read-only, so the container could make
+ * it writable), and a recursive bind with mounts below the source (they would not be locked to
+ * their mount points). `sources` are the resolved (symlink-free) source paths by mount index.
+ */
+export function bindSourcesToOpen(config: any, sources: ReadonlyMap<number, string>, mountinfo: string): Array<{ mountIndex: number; source: string; recursive: boolean }> {
+  const userNs = (config.linux?.namespaces ?? []).some((n: any) => n?.type === 'user' && !n.path);
+  if (!userNs) return [];
+  const mounts = mountinfo.split('\n').filter(Boolean).map((l) => {
+    const f = l.split(' ');
+    return { point: unescapeMountinfo(f[4] ?? ''), ro: (f[5] ?? '').split(',').includes('ro') };
+  });
+  const within = (p: string, dir: string) => p === dir || p.startsWith(dir === '/' ? '/' : dir + '/');
+  const out: Array<{ mountIndex: number; source: string; recursive: boolean }> = [];
+  for (const [i, source] of sources) {
+    const m = config.mounts?.[i];
+    if (!m || !isBind(m)) continue;
+    const opts: string[] = m.options ?? [];
+    if (opts.includes('idmap') || opts.includes('ridmap') || m.uidMappings) continue;
+    const recursive = opts.includes('rbind');
+    // The mount holding the source: the last one listed at the longest covering mount point.
+    let holder: { point: string; ro: boolean } | undefined;
+    for (const x of mounts) if (within(source, x.point) && (!holder || x.point.length >= holder.point.length)) holder = x;
+    if (!holder || holder.ro) continue;
+    if (recursive && mounts.some((x) => x.point !== source && within(x.point, source))) continue;
+    out.push({ mountIndex: i, source, recursive });
+  }
+  return out;
 }
 
 /** A user namespace an idmapped mount needs, in /proc's uid_map/gid_map text. */
@@ -185,7 +227,7 @@ export function buildRootfsOps(config: any, opts: RootfsOptions): PlanOp[] {
   const idmapped = new Set(idmapRequests(config).map((r) => r.mountIndex));
   mounts.forEach((m, i) => {
     const idmapFd = idmapped.has(i) ? opts.idmapFds?.get(i) ?? -1 : undefined;
-    mountOps(m, `/mounts/${i}`, { bundle: opts.bundle, userNs, newNetNs, cgroupNs, cgroup: opts.cgroup, idmapFd }, ops, deferred);
+    mountOps(m, `/mounts/${i}`, { bundle: opts.bundle, userNs, newNetNs, cgroupNs, cgroup: opts.cgroup, idmapFd, sourceFd: opts.bindSourceFds?.get(i) }, ops, deferred);
   });
 
   const setupDev = mntNs && !mounts.some((m) => isBind(m) && cleanPath(m.destination ?? '') === '/dev');
@@ -265,6 +307,8 @@ interface MountCtx {
   cgroup?: CgroupMountHost;
   /** Set for an idmapped mount: its user namespace fd (-1 when the plan is only printed). */
   idmapFd?: number;
+  /** Set for a bind whose source ocirt opened: the detached tree's fd. */
+  sourceFd?: number;
 }
 
 function mountOps(m: any, pointer: string, c: MountCtx, ops: PlanOp[], deferred: PlanOp[]): void {
@@ -297,6 +341,7 @@ function mountOps(m: any, pointer: string, c: MountCtx, ops: PlanOp[], deferred:
     source = path.resolve(c.bundle, source);
   }
   if (c.idmapFd !== undefined) bits |= parsed.idmapRecursive ? MountBits.Idmap | MountBits.IdmapRecursive : MountBits.Idmap;
+  else if (bind && c.sourceFd !== undefined) bits |= MountBits.SourceFd;
   if (type === 'proc' || type === 'sysfs') bits |= MountBits.NoSymlinks;
   if (type === 'tmpfs') bits |= MountBits.TmpfsInheritMode | (parsed.copyup ? MountBits.Tmpcopyup : 0);
   if (clean === '/proc' ? type === 'proc' || bind : PROC_TARGETS.has(clean)) bits |= MountBits.MayTargetProc;
@@ -317,8 +362,8 @@ function mountOps(m: any, pointer: string, c: MountCtx, ops: PlanOp[], deferred:
   let what = bind ? `bind mount ${source} on ${dest}` : `mount ${type} on ${dest}`;
   if (c.idmapFd !== undefined) what += parsed.idmapRecursive ? ', idmapped recursively' : ', idmapped';
   ops.push(
-    op(RootfsOp.Mount, [flags, parsed.clear, parsed.attrSet, parsed.attrClr, bits, c.idmapFd ?? -1, ...parsed.propagation],
-      [source, dest, bind ? '' : type, bind ? '' : parsed.data, fallback], pointer, what),
+    op(RootfsOp.Mount, [flags, parsed.clear, parsed.attrSet, parsed.attrClr, bits, c.idmapFd ?? (bits & MountBits.SourceFd ? c.sourceFd! : -1), ...parsed.propagation],
+      [source, dest, bind ? '' : type, bind ? '' : parsed.data, fallback], pointer, bits & MountBits.SourceFd ? `${what} (opened by ocirt)` : what),
   );
 }
 

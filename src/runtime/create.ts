@@ -77,6 +77,7 @@ export function create(o: CreateOptions): { pid: number } {
   // Made before the clone so the child inherits them (O_CLOEXEC: gone at its execve). An error
   // ends this short-lived process, which closes them.
   const idmapFds = openIdmapUserns(idmapRequests(config));
+  const bindSourceFds = openBindSources(config, loaded.bundle);
   const plan = buildPlan(config, {
     bundle: loaded.bundle,
     noPivot: !!o.noPivot,
@@ -86,6 +87,7 @@ export function create(o: CreateOptions): { pid: number } {
     host: hostFacts(),
     cgroup: hostCgroupMounts(cgDirs),
     idmapFds,
+    bindSourceFds,
   });
   time.mark('plan');
 
@@ -167,6 +169,9 @@ export function create(o: CreateOptions): { pid: number } {
       },
     });
     time.mark('init');
+    // The child has attached its copies; `run` lives on, and must not hold the trees.
+    for (const fd of bindSourceFds.values()) fs.closeSync(fd);
+    bindSourceFds.clear();
     pid = res.pid;
     initAlive = true;
     rec.pid = pid;
@@ -226,6 +231,33 @@ export function seccompListenerMessage(config: any, stateJson: string, pid: numb
   const st = JSON.parse(stateJson);
   st.pid = pid;
   return JSON.stringify({ ociVersion: config.ociVersion, fds: ['seccompFd'], pid, metadata: config.linux.seccomp.listenerMetadata ?? '', state: st });
+}
+
+/**
+ * Detached copies of the bind sources that ocirt opens itself for a container with its own user
+ * namespace (plan/rootfs.ts bindSourcesToOpen says which and why). A source that cannot be
+ * opened here is left to the child, which names the mount in its error.
+ */
+function openBindSources(config: any, bundle: string): Map<number, number> {
+  const fds = new Map<number, number>();
+  if (!(config.linux?.namespaces ?? []).some((n: any) => n?.type === 'user' && !n.path)) return fds;
+  const sources = new Map<number, string>();
+  (config.mounts ?? []).forEach((m: any, i: number) => {
+    if (typeof m?.source !== 'string' || !m.source) return;
+    try {
+      sources.set(i, fs.realpathSync(path.resolve(bundle, m.source)));
+    } catch {
+      /* missing or unreachable: the child reports it */
+    }
+  });
+  if (!sources.size) return fds;
+  const { bindSourcesToOpen } = require('../plan/rootfs') as typeof import('../plan/rootfs');
+  const { readMountinfo } = require('../cgroups/mounts') as typeof import('../cgroups/mounts');
+  for (const b of bindSourcesToOpen(config, sources, readMountinfo())) {
+    const fd = native().openTree(b.source, b.recursive);
+    if (fd >= 0) fds.set(b.mountIndex, fd);
+  }
+  return fds;
 }
 
 function openIdmapUserns(reqs: import('../plan/rootfs').IdmapRequest[]): Map<number, number> {

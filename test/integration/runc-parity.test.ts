@@ -169,6 +169,35 @@ test('terminal owner: the process uid and the tty group', async () => {
   assert.match(seen.ocirt, /^1000:5 620$/);
 });
 
+// 5. A bind source below a 0700 directory, in a container with its own user namespace: its
+// root there (host uid 100000) could not walk to it; the runtime opens it with its own rights.
+test('user namespace: a bind source below a 0700 directory', () => {
+  const secret = fs.mkdtempSync(path.join(os.tmpdir(), 'parity-secret-'));
+  try {
+    assert.is(fs.statSync(secret).mode & 0o777, 0o700);
+    fs.mkdirSync(path.join(secret, 'vol'));
+    fs.writeFileSync(path.join(secret, 'vol/f'), 'in the volume\n');
+    fs.chownSync(path.join(secret, 'vol'), 100000, 100000);
+    const out = same(runBoth(
+      (c) => {
+        c.linux.namespaces.push({ type: 'user' });
+        c.linux.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+        c.linux.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+        c.mounts.push({ destination: '/vol', type: 'bind', source: path.join(secret, 'vol'), options: ['rbind', 'rw'] });
+        sh(c, 'cat /vol/f; touch /vol/new && stat -c "%u" /vol/new; id -u');
+      },
+      (b) => {
+        spawnSync('chown', ['-R', '-h', '100000:100000', b.rootfs]);
+        fs.chmodSync(b.dir, 0o755);
+      },
+    ));
+    assert.is(out, 'in the volume\n0\n0\n');
+    assert.is(fs.statSync(path.join(secret, 'vol/new')).uid, 100000, 'written through the bind as the mapped root');
+  } finally {
+    fs.rmSync(secret, { recursive: true, force: true });
+  }
+});
+
 // 6. A mount destination that is a dangling symlink in the image (/etc/resolv.conf to a
 // systemd-resolved file): the target is made inside the rootfs and mounted there, even when the
 // link points up and out.

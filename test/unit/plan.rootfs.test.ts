@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { buildRootfsOps, hostCgroupMounts, idmapRequests, sysctlPath, supportedMountOptions, CgroupMountHost } from '../../src/plan/rootfs';
+import { buildRootfsOps, bindSourcesToOpen, hostCgroupMounts, idmapRequests, sysctlPath, supportedMountOptions, CgroupMountHost } from '../../src/plan/rootfs';
 import { MS, MOUNT_ATTR, MountBits, PivotMode, RootfsOp } from '../../src/plan/mount-ops';
 import { defaultTestConfig } from '../helpers/bundle';
 import type { PlanOp } from '../../src/plan/op';
@@ -321,6 +321,40 @@ test('tmpcopyup: a bit on tmpfs mounts only, never in the data; a read-only root
   assert.ok(mk > kinds.indexOf(K.Pivot) && mk === kinds.indexOf(K.RootReadonly) - 1, 'after the pivot, just before / goes read-only');
   assert.equal(ops[mk].strs, ['/w/d']);
   assert.is(of(build((c) => (c.process.cwd = '/w/d')), K.MkdirInRoot).length, 0, 'a writable root leaves it to the cwd op');
+});
+
+test('bind sources ocirt opens for a user namespace: not on a read-only mount, not a recursive bind over submounts', () => {
+  const mi = [
+    '1 0 8:1 / / rw,relatime - ext4 /dev/sda1 rw',
+    '2 1 0:5 / /ro rw,relatime - ext4 /dev/sdb ro',
+    '3 1 0:6 / /ro ro,relatime - ext4 /dev/sdb ro',
+    '4 1 0:7 / /data/with\\040sub/inner rw - tmpfs t rw',
+  ].join('\n');
+  const config = (mounts: any[], userns = true) => ({ mounts, linux: { namespaces: userns ? [{ type: 'user' }, { type: 'mount' }] : [{ type: 'mount' }] } });
+  const mounts = [
+    { destination: '/a', source: '/srv/vol', options: ['rbind'] },
+    { destination: '/b', source: '/ro/vol', options: ['bind'] },
+    { destination: '/c', source: '/data/with sub', options: ['rbind'] },
+    { destination: '/d', source: '/data/with sub', options: ['bind'] },
+    { destination: '/e', type: 'tmpfs', source: 'tmpfs' },
+  ];
+  const sources = new Map(mounts.map((m, i) => [i, m.source]));
+  assert.equal(bindSourcesToOpen(config(mounts), sources, mi), [
+    { mountIndex: 0, source: '/srv/vol', recursive: true },
+    { mountIndex: 3, source: '/data/with sub', recursive: false },
+  ]);
+  assert.equal(bindSourcesToOpen(config(mounts, false), sources, mi), [], 'only with a new user namespace');
+  const ops = buildRootfsOps(
+    (() => {
+      const c = defaultTestConfig();
+      c.mounts.push({ destination: '/a', source: '/srv/vol', options: ['rbind'] });
+      return c;
+    })(),
+    { bundle: '/b', noPivot: false, bindSourceFds: new Map([[6, 44]]) },
+  );
+  const m = of(ops, K.Mount)[6];
+  assert.ok(Number(m.ints[4]) & MountBits.SourceFd);
+  assert.is(m.ints[5], 44);
 });
 
 test.run();
