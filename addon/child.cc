@@ -223,14 +223,15 @@ static void ResetSignals() {
 
 // The child is a copy of Node: every fd Node had is ours too, O_CLOEXEC or not (the state
 // directory's flock among them, which would block the next command). Keep stdio, the preserved
-// fds, our three, and the user namespace fds of idmapped mounts (named in the plan's Mount ops).
+// fds, our three, the user namespace fds of idmapped mounts and the bind sources ocirt opened
+// (named in the plan's Mount ops).
 static void CloseInherited(const ChildStart& st) {
   constexpr int kMaxKeep = 3 + 32;
   int keep[kMaxKeep] = {st.sync_fd, st.fifo_r, st.fifo_w};
   int n = 3;
   for (uint32_t i = 0; st.plan && i < st.plan->nops && n < kMaxKeep; i++) {
     const Op& op = st.plan->ops[i];
-    if (op.kind == kOpMount && (OpInt(op, 4) & kMountIdmap) && OpInt(op, 5, -1) >= 0) keep[n++] = static_cast<int>(OpInt(op, 5));
+    if (op.kind == kOpMount && (OpInt(op, 4) & (kMountIdmap | kMountSourceFd)) && OpInt(op, 5, -1) >= 0) keep[n++] = static_cast<int>(OpInt(op, 5));
   }
   for (int i = 1; i < n; i++)
     for (int j = i; j > 0 && keep[j] < keep[j - 1]; j--) {

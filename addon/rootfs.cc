@@ -431,7 +431,6 @@ struct Dirent64 {
 };
 
 int Fchmod(int fd, mode_t mode) { return Chk(Raw(__NR_fchmod, fd, static_cast<long>(mode))); }
-int FchmodAt(int dirfd, const char* name, mode_t mode) { return Chk(Raw(__NR_fchmodat, dirfd, P(name), static_cast<long>(mode))); }
 int FstatAt(int dirfd, const char* name, struct stat* st) { return Chk(Raw(__NR_newfstatat, dirfd, P(name), P(st), AT_SYMLINK_NOFOLLOW)); }
 
 // The owner as in the source; an id this user namespace does not map (EINVAL) is left to the
@@ -468,9 +467,9 @@ int CopyFile(int src, int dst, const char* name, const struct stat& st) {
       break;
     }
   }
-  // chown before chmod: a chown drops the set-id bits.
-  if (rc == 0 && CopyOwner(out, "", st, AT_EMPTY_PATH) < 0) rc = -1;
+  // The mode, then the owner, as runc does: the chown drops set-id bits as the kernel decides.
   if (rc == 0 && Fchmod(out, st.st_mode & 07777) < 0) rc = -1;
+  if (rc == 0 && CopyOwner(out, "", st, AT_EMPTY_PATH) < 0) rc = -1;
   int e = errno;
   Close(in);
   Close(out);
@@ -478,8 +477,10 @@ int CopyFile(int src, int dst, const char* name, const struct stat& st) {
   return rc;
 }
 
-// Copies what directory `src` holds into directory `dst`, keeping types, modes, owners and
-// symlinks (runc copies the same way: no times, no xattrs, hard links become copies).
+// Copies what directory `src` holds into directory `dst`, keeping types, owners and symlinks,
+// with modes as runc's copy leaves them: directories and special files are made with their
+// permission bits under the umask (no set-id bits), files get theirs and then the owner. No
+// times, no xattrs; hard links become copies.
 int CopyTree(int src, int dst, int depth, const char** step) {
   if (depth > 128) {
     errno = ELOOP;
@@ -505,7 +506,7 @@ int CopyTree(int src, int dst, int depth, const char** step) {
         return -1;
       }
       if (S_ISDIR(st.st_mode)) {
-        if (MkdirAt(dst, name, 0700) < 0) {
+        if (MkdirAt(dst, name, st.st_mode & 01777) < 0) {
           *step = "tmpcopyup: mkdirat";
           return -1;
         }
@@ -517,8 +518,8 @@ int CopyTree(int src, int dst, int depth, const char** step) {
           return -1;
         }
         int rc = CopyTree(s2, d2, depth + 1, step);
-        if (rc == 0 && (CopyOwner(d2, "", st, AT_EMPTY_PATH) < 0 || Fchmod(d2, st.st_mode & 07777) < 0)) {
-          *step = "tmpcopyup: owner and mode of a directory";
+        if (rc == 0 && CopyOwner(d2, "", st, AT_EMPTY_PATH) < 0) {
+          *step = "tmpcopyup: owner of a directory";
           rc = -1;
         }
         int e = errno;
@@ -537,10 +538,7 @@ int CopyTree(int src, int dst, int depth, const char** step) {
           return -1;
         }
       } else {
-        mode_t old = Umask(0);
-        int rc = MknodAt(dst, name, st.st_mode, st.st_rdev);
-        Umask(old);
-        if (rc < 0 || CopyOwner(dst, name, st, AT_SYMLINK_NOFOLLOW) < 0 || FchmodAt(dst, name, st.st_mode & 07777) < 0) {
+        if (MknodAt(dst, name, st.st_mode, st.st_rdev) < 0 || CopyOwner(dst, name, st, AT_SYMLINK_NOFOLLOW) < 0) {
           *step = "tmpcopyup: copy a special file";
           return -1;
         }
