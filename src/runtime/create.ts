@@ -202,6 +202,9 @@ export function seccompCacheDir(root: string): string | undefined {
   const fs = require('node:fs') as typeof import('node:fs');
   const abs = path.resolve(root);
   const dir = path.join(path.dirname(abs), '.ocirt-seccomp-cache');
+  // Where earlier versions kept it: gone, so that the root holds containers only.
+  const legacy = path.join(abs, '.seccomp-cache');
+  if (fs.existsSync(legacy)) fs.rmSync(legacy, { recursive: true, force: true });
   try {
     fs.mkdirSync(dir, { mode: 0o700 });
   } catch (e) {

@@ -404,6 +404,9 @@ test('the state root holds container directories only: runc list works on it', (
   });
   const id = newId('root');
   try {
+    // where earlier versions kept the cache: removed by the next create
+    fs.mkdirSync(path.join(ROOTS.ocirt, '.seccomp-cache'));
+    fs.writeFileSync(path.join(ROOTS.ocirt, '.seccomp-cache', 'x.bpf'), '');
     const r = cli('ocirt', ['run', '--detach', '--bundle', b.dir, id]);
     assert.is(r.status, 0, r.stderr);
     assert.equal(fs.readdirSync(ROOTS.ocirt), [id]);

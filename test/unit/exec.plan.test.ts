@@ -8,7 +8,10 @@ import * as assert from 'uvu/assert';
 import { buildPlan, Plan } from '../../src/plan/build';
 import { encodePlan } from '../../src/plan/encode';
 import { ProcessOp as P, CLONE } from '../../src/plan/ops';
-import { execConfig, processFromFlags, ProcessFlags } from '../../src/runtime/exec';
+import { execConfig, processFromFlags, ProcessFlags, subCgroupDirs } from '../../src/runtime/exec';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { native } from '../../src/native';
 import { defaultTestConfig } from '../helpers/bundle';
 import { fastParse } from '../../src/cli/fast-parse';
@@ -101,6 +104,33 @@ test('the child keeps the sync socket to execve: kSyncExec after the parent-deat
   // The recorder's socket is fd 1000: every other fd above stdio closed around it.
   const ranges = r.calls.filter((c) => c.call === 'close_range').slice(-2).map((c) => c.args.slice(0, 2));
   assert.equal(ranges, [[3, 999], [1001, 0xffffffff]]);
+});
+
+test('--cgroup: sub-cgroups by controller or in every hierarchy; missing ones and escapes refused', () => {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ocirt-subcg-'));
+  try {
+    const d = (p: string) => {
+      fs.mkdirSync(path.join(tmp, p), { recursive: true });
+      fs.writeFileSync(path.join(tmp, p, 'cgroup.procs'), '');
+      return path.join(tmp, p);
+    };
+    const dirs = { memory: d('memory/c'), 'cpu,cpuacct': d('cpu,cpuacct/c'), systemd: d('systemd/c'), unified: d('unified/c') };
+    d('memory/c/sub');
+    d('cpu,cpuacct/c/sub');
+    // CTRL:PATH moves the process there in that hierarchy, the container's own cgroup elsewhere
+    assert.equal(subCgroupDirs(dirs, ['memory:sub', 'cpuacct:/sub']).sort(), [dirs['cpu,cpuacct'] + '/sub', dirs.memory + '/sub', dirs.systemd, dirs.unified].sort());
+    assert.throws(() => subCgroupDirs(dirs, ['sub']), /--cgroup "sub": .*systemd\/c\/sub\/cgroup\.procs: no such file or directory/);
+    assert.throws(() => subCgroupDirs(dirs, ['pids:sub']), /controller "pids" is not one of the container's/);
+    assert.throws(() => subCgroupDirs(dirs, ['memory:']), /no sub-cgroup path/);
+    // ".." cannot climb out: the path is taken from the container's cgroup down
+    assert.throws(() => subCgroupDirs(dirs, ['memory:../../memory/c/sub/../..']), /cgroup\.procs: no such file|leads out/);
+    // cgroup2 alone: the bare path
+    const v2 = { unified: d('v2/c') };
+    d('v2/c/w');
+    assert.equal(subCgroupDirs(v2, ['w']), [v2.unified + '/w']);
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
 });
 
 test.run();
