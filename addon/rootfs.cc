@@ -1,4 +1,4 @@
-// Root filesystem ops (kinds 100..111, src/plan/mount-ops.ts documents each op's ints/strs),
+// Root filesystem ops (kinds 100..112, src/plan/mount-ops.ts documents each op's ints/strs),
 // run by the child's interpreter (addon/child.cc) in plan order.
 //
 // STATUS: every kind is implemented and was run for real (a test harness running the ops in
@@ -8,7 +8,9 @@
 // inherited; ro deferred for /dev and tmpfs), cgroup v1 mounts (planned as tmpfs + per-hierarchy
 // mounts), Device (mknod, or a bind of the host's node in a user namespace), Symlink, MaskPath,
 // ReadonlyPath, Pivot (pivot_root; --no-pivot: host procfs/sysfs hidden, MS_MOVE + chroot;
-// chroot alone without a mount namespace), RootReadonly, Hostname, Domainname, Sysctl.
+// chroot alone without a mount namespace), RootReadonly, Hostname, Domainname, Sysctl,
+// MkdirInRoot (the cwd before a read-only root). A bind in a user namespace may come as a
+// detached tree ocirt opened before the clone (MountBits.SourceFd).
 // tmpcopyup copies the covered directory into the new tmpfs; stdio that is a null device is
 // reopened from the container's /dev/null after the pivot (runc's reOpenDevNull).
 //

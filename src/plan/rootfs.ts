@@ -5,7 +5,7 @@
  * Order (runc's): open the rootfs; make "/" rslave (or linux.rootfsPropagation) and bind the
  * rootfs onto itself; every config mount in order; when /dev is not a bind mount: device nodes,
  * /dev/ptmx -> pts/ptmx, the /dev symlinks; [createContainer hooks: inserted by plan/build.ts];
- * pivot; deferred read-only remounts (/dev, tmpfs); root.readonly; hostname; domainname;
+ * pivot; deferred read-only remounts (/dev, tmpfs); [mkdir -p of the cwd]; root.readonly; hostname; domainname;
  * sysctl; readonlyPaths; maskedPaths. sysctl comes before readonlyPaths because the defaults
  * make /proc/sys read-only.
  */
