@@ -50,7 +50,8 @@ function releaseFromForeignFreezer(pid: number, rec: ContainerRecord): void {
   } catch {
     return; // gone
   }
-  if (!rel) return;
+  // Still in the container's own freezer (the usual case): destroy thawed that one already.
+  if (!rel || rel === rec.cgroup?.path) return;
   const { parseMountinfo, readMountinfo } = require('../cgroups/mounts') as typeof import('../cgroups/mounts');
   const m = parseMountinfo(readMountinfo()).find((x) => !x.v2 && x.controllers.includes('freezer'));
   if (!m) return;
