@@ -7,11 +7,20 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <sys/ioctl.h>
-#include <sys/syscall.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 #include <string>
 #include "registry.h"
+
+#ifndef __NR_pidfd_send_signal
+#define __NR_pidfd_send_signal 424
+#endif
+#ifndef __NR_pidfd_open
+#define __NR_pidfd_open 434
+#endif
 
 namespace {
 
@@ -98,7 +107,35 @@ Napi::Value OpenTree(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), fd < 0 ? -errno : fd);
 }
 
-ocirt::Export e8("openTree", OpenTree);
+ocirt::Export e11("openTree", OpenTree);
+
+// pidfdOpen(pid) -> an fd (close-on-exec), or -errno. delete holds the init by its pidfd, so a
+// signal can never reach a process that took over a recycled pid.
+Napi::Value PidfdOpen(const Napi::CallbackInfo& info) {
+  long r = syscall(__NR_pidfd_open, info[0].As<Napi::Number>().Int32Value(), 0);
+  return Napi::Number::New(info.Env(), r < 0 ? -errno : r);
+}
+
+// pidfdSendSignal(fd, sig) -> 0 or errno.
+Napi::Value PidfdSendSignal(const Napi::CallbackInfo& info) {
+  long r = syscall(__NR_pidfd_send_signal, info[0].As<Napi::Number>().Int32Value(), info[1].As<Napi::Number>().Int32Value(), nullptr, 0);
+  return Napi::Number::New(info.Env(), r < 0 ? errno : 0);
+}
+
+// pidfdWait(fd, ms) -> whether the process has exited (a pidfd polls readable then), waiting up
+// to ms; works for a process that is not our child.
+Napi::Value PidfdWait(const Napi::CallbackInfo& info) {
+  struct pollfd p = {info[0].As<Napi::Number>().Int32Value(), POLLIN, 0};
+  int ms = info[1].As<Napi::Number>().Int32Value();
+  int rc;
+  do rc = poll(&p, 1, ms);
+  while (rc < 0 && errno == EINTR);
+  return Napi::Boolean::New(info.Env(), rc > 0);
+}
+
+ocirt::Export e8("pidfdOpen", PidfdOpen);
+ocirt::Export e9("pidfdSendSignal", PidfdSendSignal);
+ocirt::Export e10("pidfdWait", PidfdWait);
 ocirt::Export e7("setWinsize", SetWinsize);
 ocirt::Export e4("setChildSubreaper", SetChildSubreaper);
 ocirt::Export e1("flock", Flock);

@@ -1,11 +1,14 @@
-// nsExec({ pid, path, args, env, stdin, timeoutMs }) -> { code?, signal?, timedOut?, output }
+// nsExec({ pid, path, args, env, stdin, timeoutMs, cwd }) -> { code?, signal?, timedOut?, output }
 //
 // Runs one program inside the namespaces of process `pid` (a createContainer hook, while the
 // init waits before its pivot): the binary is opened here, in the runtime's mount namespace, then
 // a forked child joins /proc/<pid>/ns/{user,ipc,uts,net,pid,cgroup,time_for_children,mnt} (those
 // that differ from ours; user first, mnt last), forks once more so that the pid namespace applies,
-// and execveat's the opened fd with args/env and `stdin` on fd 0. stdout and stderr come back in
-// `output` (first 64 KiB). A timeout kills it. Like spawn, all allocation happens before fork.
+// and execveat's the opened fd with args/env and `stdin` on fd 0, in `cwd` as resolved in the
+// container's mount namespace (createContainer hooks run in <bundle>/rootfs, as runc runs them;
+// joining a mount namespace leaves the cwd at its root, which before the pivot is the host's /).
+// stdout and stderr come back in `output` (first 64 KiB). A timeout kills it. Like spawn, all
+// allocation happens before fork.
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -39,7 +42,8 @@ long NowMs() {
   return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-[[noreturn]] void ExecChild(const std::vector<NsFd>& ns, bool pidns, int in_r, int in_w, int out_r, int out_w, int exec_fd, char* const* argv, char* const* envp) {
+[[noreturn]] void ExecChild(const std::vector<NsFd>& ns, bool pidns, int in_r, int in_w, int out_r, int out_w, int exec_fd, const char* cwd, char* const* argv,
+                            char* const* envp) {
   // The parent's ends: the hook must see EOF on stdin once the parent is done writing.
   sys::Close(in_w);
   sys::Close(out_r);
@@ -59,6 +63,17 @@ long NowMs() {
     if (r < 0) {
       static const char msg[] = "ocirt: setns into the container failed\n";
       WriteAll(out_w, msg, sizeof(msg) - 1);
+      sys::ExitGroup(126);
+    }
+  }
+  if (cwd[0]) {
+    long r = sys::Raw(__NR_chdir, sys::P(cwd));
+    if (r < 0) {
+      char msg[4200];
+      StrBuf b(msg, sizeof(msg));
+      const char* t = ErrnoText(static_cast<int>(-r));
+      b.Add("ocirt: chdir to ").Add(cwd).Add(": ").Add(t ? t : "error").Add("\n");
+      WriteAll(out_w, msg, b.n);
       sys::ExitGroup(126);
     }
   }
@@ -103,6 +118,7 @@ Napi::Value NsExec(const Napi::CallbackInfo& info) {
     for (uint32_t i = 0; i < e.Length(); i++) envs.push_back(e.Get(i).ToString().Utf8Value());
   }
   std::string input = o.Has("stdin") && o.Get("stdin").IsString() ? o.Get("stdin").As<Napi::String>().Utf8Value() : "";
+  std::string cwd = o.Has("cwd") && o.Get("cwd").IsString() ? o.Get("cwd").As<Napi::String>().Utf8Value() : "";
   long timeout_ms = o.Has("timeoutMs") && o.Get("timeoutMs").IsNumber() ? o.Get("timeoutMs").As<Napi::Number>().Int64Value() : 0;
   if (args.empty()) args.push_back(path);
   std::vector<char*> argv, envp;
@@ -179,7 +195,7 @@ Napi::Value NsExec(const Napi::CallbackInfo& info) {
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, &old);
   long child = syscall(__NR_clone, SIGCHLD, 0, 0, 0, 0);
-  if (child == 0) ExecChild(ns, pidns, in[0], in[1], out[0], out[1], exec_fd, argv.data(), envp.data());
+  if (child == 0) ExecChild(ns, pidns, in[0], in[1], out[0], out[1], exec_fd, cwd.c_str(), argv.data(), envp.data());
   int clone_err = errno;
   pthread_sigmask(SIG_SETMASK, &old, nullptr);
   close_all();

@@ -39,6 +39,8 @@ export interface NsExecOptions {
   env?: string[];
   stdin?: string;
   timeoutMs?: number;
+  /** The program's working directory, resolved in the joined mount namespace (default: its root). */
+  cwd?: string;
 }
 export interface NsExecResult {
   code?: number;
@@ -77,6 +79,12 @@ export interface Native {
   waitPidAsync(pid: number): Promise<{ code?: number; signal?: number; errno?: number }>;
   /** ioctl(fd, TIOCSWINSZ) -> 0 or errno. */
   setWinsize(fd: number, rows: number, cols: number): number;
+  /** pidfd_open(pid) -> an fd (close-on-exec), or -errno. */
+  pidfdOpen(pid: number): number;
+  /** pidfd_send_signal(fd, sig) -> 0 or errno. */
+  pidfdSendSignal(fd: number, sig: number): number;
+  /** Whether the process of a pidfd has exited, waiting up to ms (0: just look). */
+  pidfdWait(fd: number, ms: number): boolean;
   /** prctl(PR_SET_CHILD_SUBREAPER, 1) -> 0 or errno. */
   setChildSubreaper(): number;
   /** Loads a cgroup device program and attaches it to a cgroup2 dir fd; throws with .errno. */

@@ -13,7 +13,8 @@ const os = require('node:os');
 
 const root = path.resolve(__dirname, '..');
 const uvu = path.join(root, 'node_modules', 'uvu', 'bin.js');
-const only = process.argv[2]; // optional: unit | integration | <regex on file names>
+const only = process.argv[2]; // optional: unit | integration | security | <regex on file names>
+const SUITES = ['unit', 'integration', 'security'];
 const FILE_LIMIT_MS = Number(process.env.OCIRT_TEST_FILE_LIMIT_MS || 6 * 60_000);
 
 function runUvu(dir, pattern, limitMs) {
@@ -106,13 +107,14 @@ async function main() {
   const suites = [
     { name: 'unit', dir: 'dist/test/unit', needsRoot: false, perFile: false },
     { name: 'integration', dir: 'dist/test/integration', needsRoot: true, perFile: true },
+    { name: 'security', dir: 'dist/test/security', needsRoot: true, perFile: true },
   ];
   let passed = 0;
   let failed = 0;
   const notes = [];
   let ranRootSuite = false;
   for (const s of suites) {
-    if (only && (only === 'unit' || only === 'integration') && only !== s.name) continue;
+    if (only && SUITES.includes(only) && only !== s.name) continue;
     const dir = path.join(root, s.dir);
     if (!fs.existsSync(dir)) continue;
     if (s.needsRoot && process.getuid && process.getuid() !== 0) {
@@ -120,7 +122,7 @@ async function main() {
       failed += 1;
       continue;
     }
-    const pattern = only && only !== 'unit' && only !== 'integration' ? new RegExp(only) : /\.test\.js$/;
+    const pattern = only && !SUITES.includes(only) ? new RegExp(only) : /\.test\.js$/;
     const files = fs.readdirSync(dir).filter((f) => /\.test\.js$/.test(f) && pattern.test(f)).sort();
     if (files.length === 0) continue;
     console.log(`# ${s.name} tests`);

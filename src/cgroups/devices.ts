@@ -24,9 +24,10 @@ export function normalizeRules(rules: DeviceRule[], pointer: string): NormalRule
 }
 
 /**
- * The devices every container may use whatever its config says, appended after the config's
- * rules as runc does (its AllowedDevices): mknod of any node, and the standard character
- * devices (/dev/null, zero, full, random, urandom, tty, console, ptmx, pts/*, net/tun).
+ * The devices every container may use whatever its config says (runc's default set): mknod of
+ * any node, and /dev/null, zero, full, random, urandom, tty, ptmx, pts/* and net/tun. Not
+ * /dev/console (c 5:1, the host's console): a container's console is a bind of its pty, which
+ * pts/* covers.
  */
 export const DEFAULT_ALLOWED_DEVICES: DeviceRule[] = [
   { allow: true, type: 'c', access: 'm' },
@@ -38,7 +39,6 @@ export const DEFAULT_ALLOWED_DEVICES: DeviceRule[] = [
     [1, 8],
     [1, 9],
     [5, 0],
-    [5, 1],
     [5, 2],
     [10, 200],
   ].map(([major, minor]) => ({ allow: true, type: 'c', major, minor, access: 'rwm' })),
@@ -46,15 +46,22 @@ export const DEFAULT_ALLOWED_DEVICES: DeviceRule[] = [
 ];
 
 /**
- * The device rules to apply at create: the config's linux.resources.devices in order, then the
- * default devices, then an allow for each device the config creates (linux.devices), as runc
- * builds them.
+ * The device rules to apply at create: the config's linux.resources.devices and the default
+ * set, with the defaults placed right after the config's last "all devices" rule (at the start
+ * when it has none). Every rule before an "a" rule is void (both the kernel's v1 lists and the
+ * v2 program start over at it), so the defaults survive a leading "deny all", and every later
+ * rule of the config still wins over them: a config that denies c 1:5 gets no /dev/zero. runc
+ * appends the defaults after all of the config instead, so there a deny of a default device
+ * does not hold; that is the one difference. As with runc, linux.devices only makes nodes: a
+ * device it lists is usable only where the rules allow it.
  */
-export function effectiveDeviceRules(resourceDevices: DeviceRule[] | undefined, linuxDevices: { type: string; major?: number; minor?: number }[] | undefined): DeviceRule[] {
-  const created = (linuxDevices ?? [])
-    .filter((d) => d.type !== 'p' && d.major !== undefined && d.minor !== undefined)
-    .map((d) => ({ allow: true, type: d.type === 'u' ? 'c' : d.type, major: d.major, minor: d.minor, access: 'rwm' }));
-  return [...(resourceDevices ?? []), ...DEFAULT_ALLOWED_DEVICES, ...created];
+export function effectiveDeviceRules(resourceDevices: DeviceRule[] | undefined): DeviceRule[] {
+  const rules = resourceDevices ?? [];
+  let lastAll = -1;
+  rules.forEach((r, i) => {
+    if ((r.type ?? 'a') === 'a') lastAll = i;
+  });
+  return [...rules.slice(0, lastAll + 1), ...DEFAULT_ALLOWED_DEVICES, ...rules.slice(lastAll + 1)];
 }
 
 /** The v1 line: "c 1:3 rwm", with `*` for "all". */

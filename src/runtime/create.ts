@@ -127,11 +127,11 @@ export function create(o: CreateOptions): { pid: number } {
       cg.create();
       rec.cgroup = describeCgroup(cg, cg.path);
       writeRecord(o.root, rec);
-      // The device rules always go in: the config's, then the devices every container gets
-      // (/dev/null, ptmx, pts/*, ...), then those it creates. Engines such as podman send only
-      // "deny all" and count on the runtime for the rest, as runc does.
+      // The device rules always go in: the config's and the devices every container gets
+      // (/dev/null, ptmx, pts/*, ...). Engines such as podman send only "deny all" and count on
+      // the runtime for the rest, as runc does.
       const resources = config.linux?.resources ?? {};
-      cg.apply({ ...resources, devices: effectiveDeviceRules(resources.devices, config.linux?.devices) });
+      cg.apply({ ...resources, devices: effectiveDeviceRules(resources.devices) });
     }
     time.mark('state and cgroup');
     const stateJson = () => JSON.stringify(ociState({ id: o.id, dir, record: rec, status: 'creating' }));
@@ -152,7 +152,7 @@ export function create(o: CreateOptions): { pid: number } {
             runHooks('createRuntime', config.hooks?.createRuntime as Hook[], stateJson());
             break;
           case 'create-container-hooks':
-            require('./spawn').runHooksInContainer(ev.pid, config.hooks?.createContainer ?? [], stateJson());
+            require('./spawn').runHooksInContainer(ev.pid, config.hooks?.createContainer ?? [], stateJson(), rec.rootfs);
             break;
           case 'fd':
             if (ev.purpose === 'console') {

@@ -4,46 +4,97 @@
  * Also the cleanup path of a failed or crashed create: it must work from any partial state.
  */
 import * as fs from 'node:fs';
-import { OcirtError } from '../errors';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { OcirtError, ERRNO_TEXT } from '../errors';
 import { lockDir } from '../state/lock';
 import { Container, loadContainer, ociState } from './container';
 import { runHooks, Hook } from '../hooks/run';
 import { procStartTime } from '../state/status';
-import { removeContainerDir } from '../state/store';
+import { removeContainerDir, ContainerRecord } from '../state/store';
+import { native } from '../native';
 import { cgroupOf } from './cgroup';
 import { warn } from '../log';
 
-function sleep(ms: number): void {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+/**
+ * The init, held by a pidfd opened before its start time is checked: once the check passes, the
+ * fd names our init and no other process, even if the pid is recycled later. Undefined when the
+ * init is gone (or its pid belongs to another process already).
+ */
+function openInit(pid: number, startTime: string): number | undefined {
+  const fd = native().pidfdOpen(pid);
+  if (fd < 0) {
+    if (-fd === os.constants.errno.ESRCH) return undefined;
+    throw new OcirtError(`pidfd_open of init ${pid}: ${ERRNO_TEXT[errnoName(-fd)] ?? 'errno ' + -fd}`);
+  }
+  if (procStartTime(pid) !== startTime) {
+    fs.closeSync(fd);
+    return undefined;
+  }
+  return fd;
 }
 
-/** Waits (bounded) until the init is gone or a zombie; the caller of create reaps it. */
-function waitGone(pid: number, startTime: string, ms: number): boolean {
-  const deadline = Date.now() + ms;
-  for (let wait = 1; Date.now() < deadline; wait = Math.min(wait * 2, 50)) {
-    if (procStartTime(pid) !== startTime) return true;
-    sleep(wait);
+/**
+ * A v1 freezer that holds the init frozen, outside the container's own cgroup (moved there by
+ * someone with access to the cgroup tree): a SIGKILL stays pending until it is thawed. The init
+ * alone is moved into a thawed freezer cgroup, the container's own or the hierarchy's root,
+ * which thaws it (the kernel thaws a task that joins a thawed freezer cgroup); the foreign
+ * cgroup and its other processes stay frozen. v2 needs none of this: a fatal signal ends a
+ * frozen task.
+ */
+function releaseFromForeignFreezer(pid: number, rec: ContainerRecord): void {
+  let rel: string | undefined;
+  try {
+    const line = fs.readFileSync(`/proc/${pid}/cgroup`, 'utf8').split('\n').find((l) => l.split(':')[1]?.split(',').includes('freezer'));
+    rel = line?.split(':').slice(2).join(':');
+  } catch {
+    return; // gone
   }
-  return procStartTime(pid) !== startTime;
+  // Still in the container's own freezer (the usual case): destroy thawed that one already.
+  if (!rel || rel === rec.cgroup?.path) return;
+  const { parseMountinfo, readMountinfo } = require('../cgroups/mounts') as typeof import('../cgroups/mounts');
+  const m = parseMountinfo(readMountinfo()).find((x) => !x.v2 && x.controllers.includes('freezer'));
+  if (!m) return;
+  const dir = path.join(m.mountPoint, path.relative(m.root, rel));
+  let state = '';
+  try {
+    state = fs.readFileSync(path.join(dir, 'freezer.state'), 'utf8').trim();
+  } catch {
+    return;
+  }
+  if (state === 'THAWED') return;
+  const own = rec.cgroup?.dirs.freezer;
+  const target = own && fs.existsSync(path.join(own, 'tasks')) && path.resolve(own) !== path.resolve(dir) ? own : m.mountPoint;
+  try {
+    fs.writeFileSync(path.join(target, 'tasks'), String(pid));
+  } catch (e) {
+    warn(`init ${pid} is frozen in ${dir}; moving it to ${target} to let it die: ${(e as Error).message}`);
+  }
 }
 
 /** Kills every process of the container and removes what it holds. */
 export function destroy(c: Container): void {
   const rec = c.record;
   if (rec && (c.status === 'created' || c.status === 'running' || c.status === 'paused')) {
-    if (rec.cgroup) {
-      const cg = cgroupOf(rec);
-      // A frozen task cannot die: thaw after queueing SIGKILL.
-      cg.killAll(9);
-      if (cg.state() === 'frozen') cg.thaw();
-    } else {
-      try {
-        process.kill(rec.pid, 'SIGKILL');
-      } catch {
-        /* already gone */
+    // The init itself, by its pidfd: it may have left the container's cgroup (or been frozen in
+    // another), where killing the cgroup does not reach it.
+    const init = openInit(rec.pid, rec.initStartTime);
+    try {
+      if (init !== undefined) native().pidfdSendSignal(init, 9);
+      if (rec.cgroup) {
+        const cg = cgroupOf(rec);
+        // A frozen task cannot die: thaw after queueing SIGKILL.
+        cg.killAll(9);
+        if (cg.state() === 'frozen') cg.thaw();
       }
+      if (init !== undefined) {
+        // Frozen, it cannot exit (nor be reaped, so its pid stays ours meanwhile).
+        if (!native().pidfdWait(init, 0)) releaseFromForeignFreezer(rec.pid, rec);
+        if (!native().pidfdWait(init, 10_000)) throw new OcirtError(`container "${c.id}": init ${rec.pid} did not exit after SIGKILL`);
+      }
+    } finally {
+      if (init !== undefined) fs.closeSync(init);
     }
-    if (!waitGone(rec.pid, rec.initStartTime, 10_000)) throw new OcirtError(`container "${c.id}": init ${rec.pid} did not exit after SIGKILL`);
   }
   if (rec?.cgroup) cgroupOf(rec).destroy();
   if (rec?.hooks?.poststop?.length) {
@@ -54,6 +105,11 @@ export function destroy(c: Container): void {
     }
   }
   removeContainerDir(c.dir);
+}
+
+function errnoName(n: number): string {
+  for (const [k, v] of Object.entries(os.constants.errno)) if (v === n) return k;
+  return String(n);
 }
 
 export function deleteContainer(root: string, id: string, force: boolean): void {

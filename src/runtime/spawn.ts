@@ -118,7 +118,8 @@ export function spawnInit(o: SpawnInitOptions): { pid: number } {
  * the runtime's mount namespace), with the state on stdin; the first failure throws, naming the
  * hook and its pointer as runHooks does.
  */
-export function runHooksInContainer(pid: number, hooks: Hook[] | undefined, stateJson: string): void {
+/** createContainer hooks run with the rootfs as their cwd, as runc runs them (never the host's /). */
+export function runHooksInContainer(pid: number, hooks: Hook[] | undefined, stateJson: string, rootfs: string): void {
   (hooks ?? []).forEach((h, i) => {
     const where = `createContainer hook ${h.path} (config.json /hooks/createContainer/${i})`;
     let r;
@@ -130,6 +131,7 @@ export function runHooksInContainer(pid: number, hooks: Hook[] | undefined, stat
         env: h.env ?? [],
         stdin: stateJson,
         timeoutMs: h.timeout && h.timeout > 0 ? h.timeout * 1000 : 0,
+        cwd: rootfs,
       });
     } catch (e) {
       throw new OcirtError(`${where}: ${(e as Error).message}`, { cause: e });

@@ -196,17 +196,45 @@ test('devices: without a leading deny-all the cgroup default (allow) remains', w
   assert.is(runDeviceProgram(f.programs[0], 'b', 8, 0, 'r'), 1);
 }));
 
-test('devices: effective rules add runc\'s defaults and the config\'s devices; update ignores devices', withFake((f) => {
-  const rules = effectiveDeviceRules([{ allow: false, access: 'rwm' }], [{ type: 'b', major: 7, minor: 0 }, { type: 'p' }]);
+test('devices: effective rules add runc\'s defaults after the config\'s deny-all; update ignores devices', withFake((f) => {
+  const rules = effectiveDeviceRules([{ allow: false, access: 'rwm' }]);
   f.open().apply({ devices: rules });
   const p = f.programs[0];
-  for (const [maj, min] of [[1, 3], [1, 5], [1, 7], [1, 8], [1, 9], [5, 0], [5, 2], [136, 4]]) assert.is(runDeviceProgram(p, 'c', maj, min, 'rw'), 1, `c ${maj}:${min}`);
-  assert.is(runDeviceProgram(p, 'b', 7, 0, 'rwm'), 1, 'the config device');
+  for (const [maj, min] of [[1, 3], [1, 5], [1, 7], [1, 8], [1, 9], [5, 0], [5, 2], [10, 200], [136, 4]]) assert.is(runDeviceProgram(p, 'c', maj, min, 'rw'), 1, `c ${maj}:${min}`);
+  assert.is(runDeviceProgram(p, 'c', 5, 1, 'r'), 0, 'no /dev/console (c 5:1) by default, as runc');
+  assert.is(runDeviceProgram(p, 'c', 5, 1, 'w'), 0, 'no /dev/console (c 5:1) by default, as runc');
   assert.is(runDeviceProgram(p, 'b', 8, 0, 'r'), 0);
   assert.is(runDeviceProgram(p, 'b', 8, 0, 'm'), 1, 'mknod of any node, as runc allows');
   f.open().update({ devices: [{ allow: false, access: 'rwm' }], pids: { limit: 3 } });
   assert.is(f.programs.length, 1);
   assert.ok(f.log().includes('ocirt/c1/pids.max=3'));
+}));
+
+test('devices: a deny in the config wins over the defaults, before or after them', () => {
+  const deny = (major: number, minor: number) => ({ allow: false, type: 'c', major, minor, access: 'rwm' });
+  assert.equal(effectiveDeviceRules([{ allow: false, access: 'rwm' }, deny(1, 5)]).slice(-1), [deny(1, 5)], 'after the defaults');
+  assert.equal(effectiveDeviceRules([deny(1, 3)]).slice(-1), [deny(1, 3)], 'no "a" rule: defaults first');
+  const allowAllLater = effectiveDeviceRules([deny(1, 3), { allow: true, access: 'rwm' }, deny(1, 9)]);
+  assert.equal(allowAllLater.slice(0, 2), [deny(1, 3), { allow: true, access: 'rwm' }], 'defaults after the last "a" rule');
+  assert.equal(allowAllLater.slice(-1), [deny(1, 9)]);
+  assert.equal(effectiveDeviceRules(undefined).length, 11, 'no config rules: the defaults alone');
+});
+
+test('devices: the effective program denies what the config denies, also default devices', withFake((f) => {
+  f.open().apply({
+    devices: effectiveDeviceRules([
+      { allow: false, access: 'rwm' },
+      { allow: false, type: 'c', major: 1, minor: 11, access: 'rwm' },
+      { allow: false, type: 'c', major: 1, minor: 5, access: 'w' },
+      { allow: true, type: 'c', major: 1, minor: 11, access: 'r' },
+    ]),
+  });
+  const p = f.programs[0];
+  assert.is(runDeviceProgram(p, 'c', 1, 5, 'r'), 1, '/dev/zero still readable');
+  assert.is(runDeviceProgram(p, 'c', 1, 5, 'w'), 0, '/dev/zero write denied by the config');
+  assert.is(runDeviceProgram(p, 'c', 1, 11, 'r'), 1, 'kmsg read allowed by the later rule');
+  assert.is(runDeviceProgram(p, 'c', 1, 11, 'w'), 0, 'kmsg write denied');
+  assert.is(runDeviceProgram(p, 'c', 1, 3, 'rw'), 1, '/dev/null');
 }));
 
 test('freeze, thaw, kill write their files', withFake((f) => {
