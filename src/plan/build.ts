@@ -7,7 +7,7 @@
  *   [cgroup ns] rlimits oom_score_adj
  *   rootfs ops (src/plan/rootfs.ts) with CreateContainerHooks just before the pivot and the
  *   Console just after it
- *   apparmor selinux personality scheduler ioPriority no_new_privs [seccomp if !nnp] cwd
+ *   apparmor selinux personality scheduler ioPriority no_new_privs cwd [seccomp if !nnp]
  *   bounding identity capabilities umask [seccomp if nnp] resolve-exec Ready
  *   startContainer hooks Exec
  * An exec plan (execProcess) joins the init's namespaces by path and keeps the process part
@@ -26,6 +26,8 @@ export interface Plan {
   ops: PlanOp[];
   /** Things ignored on purpose, as runc warns about them (unknown capabilities). */
   warnings: string[];
+  /** Things ignored on purpose that runc mentions only at debug level (ambient capabilities). */
+  notes: string[];
 }
 
 export interface HostFacts {
@@ -82,6 +84,10 @@ function capMask(names: unknown, pointer: string, warnings: string[]): bigint {
     else m |= 1n << BigInt(bit);
   });
   return m;
+}
+
+function capNames(mask: bigint): string {
+  return Object.entries(CAPS).filter(([, bit]) => mask & (1n << BigInt(bit))).map(([n]) => n).join(', ');
 }
 
 /** "0-3,7" -> a little-endian CPU mask (sched_setaffinity's cpu_set_t bytes). */
@@ -191,7 +197,7 @@ function namespaceOps(config: any, opts: BuildOptions): PlanOp[] {
   return ops;
 }
 
-function processOps(config: any, opts: BuildOptions, warnings: string[]): { early: PlanOp[]; late: PlanOp[]; console?: PlanOp } {
+function processOps(config: any, opts: BuildOptions, warnings: string[], notes: string[]): { early: PlanOp[]; late: PlanOp[]; console?: PlanOp } {
   const p = config.process;
   const early: PlanOp[] = [];
   const late: PlanOp[] = [];
@@ -272,14 +278,15 @@ function processOps(config: any, opts: BuildOptions, warnings: string[]): { earl
       pointer: '/linux/seccomp',
       what: `load the seccomp filter (${sc.program.length / 8} instructions${sc.notify ? ', listener to the parent' : ''})`,
     };
-    // runc: without no_new_privs loading a filter needs CAP_SYS_ADMIN, so it goes in while still
-    // privileged; with it, as late as possible (fewer setup syscalls run under the filter).
-    if (!nnp) late.push(seccompOp);
   }
 
   if (typeof p.cwd !== 'string' || !p.cwd.startsWith('/')) fail('/process/cwd', `cwd ${JSON.stringify(p.cwd)} must be an absolute path`);
-  // runc creates a missing cwd for the init only (part of preparing the rootfs).
+  // runc creates a missing cwd for the init only (part of preparing the rootfs). Resolved
+  // before any filter: it uses openat2, which profiles older than Linux 5.6 do not list.
   late.push({ kind: ProcessOp.Cwd, ints: [opts.execProcess ? 1 : 0], strs: [p.cwd], pointer: '/process/cwd', what: `chdir ${p.cwd}${opts.execProcess ? '' : ' (created if missing)'}` });
+  // runc: without no_new_privs loading a filter needs CAP_SYS_ADMIN, so it goes in while still
+  // privileged; with it, as late as possible (fewer setup syscalls run under the filter).
+  if (seccompOp && !nnp) late.push(seccompOp);
 
   const caps = p.capabilities;
   if (caps) {
@@ -301,6 +308,10 @@ function processOps(config: any, opts: BuildOptions, warnings: string[]): { earl
     const pm = capMask(caps.permitted, '/process/capabilities/permitted', warnings);
     const ih = capMask(caps.inheritable, '/process/capabilities/inheritable', warnings);
     const am = capMask(caps.ambient, '/process/capabilities/ambient', warnings);
+    // The kernel raises an ambient capability only if it is permitted and inheritable; runc and
+    // crun ignore the refusal (`runc spec` and buildah write ambient without inheritable).
+    const lost = am & ~(pm & ih);
+    if (lost) notes.push(`ambient capabilities ${capNames(lost)} are not both permitted and inheritable: not raised (config.json /process/capabilities/ambient)`);
     late.push({
       kind: ProcessOp.Capabilities,
       ints: [e, pm, ih, am],
@@ -374,20 +385,21 @@ export function buildPlan(config: any, opts: BuildOptions): Plan {
   if (!config?.process) fail('/process', 'process is required to create a container');
   refuseUnapplied(config, opts);
   const warnings: string[] = [];
+  const notes: string[] = [];
   const ops = namespaceOps(config, opts);
   const aff = config.process.execCPUAffinity;
   if (opts.execProcess && aff?.initial) {
     // Before the move into the container's cgroup (NsReady).
     ops.splice(1, 0, { kind: ProcessOp.CpuAffinity, ints: [0], strs: [cpuListMask(aff.initial, '/process/execCPUAffinity/initial')], pointer: '/process/execCPUAffinity/initial', what: `CPU affinity ${aff.initial} before the cgroup` });
   }
-  const proc = processOps(config, opts, warnings);
+  const proc = processOps(config, opts, warnings, notes);
   ops.push(...proc.early);
   if (opts.execProcess) {
     // The joined mount namespace is the container's, its root the container's rootfs already:
     // no mounts, no pivot, no hooks.
     if (proc.console) ops.push(proc.console);
     ops.push(...proc.late);
-    return { ops, warnings };
+    return { ops, warnings, notes };
   }
   const rootfs = buildRootfsOps(config, { bundle: opts.bundle, noPivot: opts.noPivot, cgroup: opts.cgroup, idmapFds: opts.idmapFds, bindSourceFds: opts.bindSourceFds });
   let pivot = rootfs.findIndex((o) => o.kind === RootfsOp.Pivot);
@@ -409,7 +421,7 @@ export function buildPlan(config: any, opts: BuildOptions): Plan {
   if (proc.console) ops.push(proc.console);
   ops.push(...after.slice(1));
   ops.push(...proc.late);
-  return { ops, warnings };
+  return { ops, warnings, notes };
 }
 
 const KIND_NAMES: Record<number, string> = {};

@@ -45,6 +45,10 @@ export function destroy(c: Container): void {
     }
     if (!waitGone(rec.pid, rec.initStartTime, 10_000)) throw new OcirtError(`container "${c.id}": init ${rec.pid} did not exit after SIGKILL`);
   }
+  if (rec?.hostMounts) {
+    const left = (require('./host-mounts') as typeof import('./host-mounts')).removeHostMounts(rec.hostMounts);
+    if (left.length) throw new OcirtError(`container "${c.id}": could not unmount ${left.join(', ')}`);
+  }
   if (rec?.cgroup) cgroupOf(rec).destroy();
   if (rec?.hooks?.poststop?.length) {
     try {

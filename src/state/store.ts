@@ -32,6 +32,8 @@ export interface ContainerRecord {
   /** Hooks that run after create returns (poststart at start, poststop at delete). */
   hooks?: { poststart?: unknown[]; poststop?: unknown[] };
   systemdCgroup?: boolean;
+  /** A container without a mount namespace: its mounts are in ours, removed at delete. */
+  hostMounts?: { rootfs: string; keep: number[] };
   /** Written with the first record during create and dropped when create returns. */
   creating?: boolean;
 }
