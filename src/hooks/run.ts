@@ -1,6 +1,7 @@
 /**
  * Hooks that run in the runtime's namespace (prestart, createRuntime, poststart, poststop):
- * each gets the container's state JSON on stdin, its own args and env (argv[0] from args[0]),
+ * each gets the container's state JSON on stdin, its own args and env (the runtime's
+ * environment when it has none; argv[0] from args[0]),
  * and is killed after `timeout` seconds. The caller decides what a failure means (runtime-spec
  * 1.3: before start it aborts the container, poststart fails it, poststop only warns).
  */
@@ -9,15 +10,25 @@ import { OcirtError } from '../errors';
 export interface Hook {
   path: string;
   args?: string[];
-  env?: string[];
+  env?: string[] | null;
   timeout?: number;
+}
+
+/** The runtime's environment as KEY=value entries: what a hook without `env` gets. */
+export function runtimeEnv(): string[] {
+  return Object.entries(process.env).map(([k, v]) => `${k}=${v}`);
 }
 
 export type HookPhase = (typeof import('./phases').HOOK_PHASES)[number];
 
-function envObject(env: string[] | undefined): Record<string, string> {
+/**
+ * A hook's environment: its `env`, or when the config gives none (absent or null, not an empty
+ * list) the runtime's own, as runc and crun hand theirs on.
+ */
+function envObject(env: string[] | undefined | null): Record<string, string> {
+  if (env === undefined || env === null) return { ...process.env } as Record<string, string>;
   const out: Record<string, string> = {};
-  for (const kv of env ?? []) {
+  for (const kv of env) {
     const i = kv.indexOf('=');
     if (i > 0) out[kv.slice(0, i)] = kv.slice(i + 1);
   }

@@ -344,7 +344,8 @@ function processOps(config: any, opts: BuildOptions, warnings: string[], notes: 
   if (!opts.execProcess) late.push({ kind: ProcessOp.Ready, ints: [], strs: [], pointer: '', what: 'report ready, wait on exec.fifo for start' });
   (opts.execProcess ? [] : config.hooks?.startContainer ?? []).forEach((h: any, i: number) => {
     const hargs: string[] = h.args?.length ? h.args : [h.path];
-    const henv: string[] = h.env ?? [];
+    // runc runs it from its init, whose environment is the process's by then.
+    const henv: string[] = h.env ?? p.env ?? [];
     late.push({
       kind: ProcessOp.StartContainerHook,
       ints: [h.timeout ?? 0, hargs.length, henv.length],

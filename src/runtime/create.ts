@@ -157,7 +157,8 @@ export function create(o: CreateOptions): { pid: number } {
             runHooks('createRuntime', config.hooks?.createRuntime as Hook[], stateJson());
             break;
           case 'create-container-hooks':
-            require('./spawn').runHooksInContainer(ev.pid, config.hooks?.createContainer ?? [], stateJson());
+            // runc runs them from its init, whose environment is the process's by then.
+            require('./spawn').runHooksInContainer(ev.pid, (config.hooks?.createContainer ?? []).map((h: Hook) => (h.env ? h : { ...h, env: config.process.env ?? [] })), stateJson());
             break;
           case 'fd':
             if (ev.purpose === 'console') {

@@ -16,7 +16,8 @@
  *  - sysctl: net.* needs a network namespace, the IPC ones (kernel.msg*, kernel.sem,
  *    kernel.shm*, fs.mqueue.*) an IPC namespace, kernel.hostname and kernel.domainname a UTS
  *    namespace; any other sysctl is not namespaced and would change the host, so it is refused
- *    (runc refuses the same);
+ *    (runc refuses the same); kernel.hostname with `hostname` set, or kernel.domainname with
+ *    `domainname`, is refused as runc and crun refuse it;
  *  - mounts: idmap/ridmap needs mappings on the mount or a user namespace;
  *  - seccomp: errnoRet and defaultErrnoRet only with an action that returns an errno (ERRNO,
  *    TRACE);
@@ -148,6 +149,12 @@ export function semanticCheck(config: Spec): SemanticResult {
       const need = sysctlNamespace(key);
       if (!need) err(at, `sysctl "${key}" is not namespaced: setting it would change the host`);
       else if (nsKnown && !ns(need)) err(at, `sysctl "${key}" needs ${NS_TEXT[need]} namespace: add {"type": "${need}"} to /linux/namespaces`);
+      // Two settings for one value, applied in an order the config cannot see: runc and crun
+      // refuse the pair, and so does ocirt.
+      const field = key === 'kernel.hostname' ? 'hostname' : key === 'kernel.domainname' ? 'domainname' : undefined;
+      if (field && typeof config[field] === 'string' && config[field] !== '') {
+        err(at, `sysctl "${key}" is not allowed as it conflicts with the OCI "${field}" field (/${field})`);
+      }
     }
   }
 
