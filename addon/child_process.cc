@@ -470,6 +470,12 @@ int RunProcessOp(ChildCtx* ctx, const Op& op) {
       r = sys::Raw(__NR_ioprio_set, 1 /* IOPRIO_WHO_PROCESS */, 0, OpInt(op, 0));
       if (r < 0) ChildFail(ctx, static_cast<int>(-r), "ioprio_set");
       return 0;
+    case kOpMemoryPolicy:
+      // set_mempolicy(mode | flags, nodemask, maxnode): the kernel reads maxnode - 1 bits.
+      r = sys::Raw(__NR_set_mempolicy, OpInt(op, 0), OpLen(op, 0) ? sys::P(OpStr(op, 0)) : 0,
+                   OpLen(op, 0) ? static_cast<long>(OpLen(op, 0) * 8 + 1) : 0);
+      if (r < 0) ChildFail(ctx, static_cast<int>(-r), "set_mempolicy");
+      return 0;
     case kOpNoNewPrivileges:
       r = sys::Prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
       if (r < 0) ChildFail(ctx, static_cast<int>(-r), "prctl PR_SET_NO_NEW_PRIVS");

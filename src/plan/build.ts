@@ -7,7 +7,7 @@
  *   [cgroup ns] rlimits oom_score_adj
  *   rootfs ops (src/plan/rootfs.ts) with CreateContainerHooks just before the pivot and the
  *   Console just after it
- *   apparmor selinux personality scheduler ioPriority no_new_privs cwd [seccomp if !nnp]
+ *   apparmor selinux personality scheduler ioPriority memoryPolicy no_new_privs cwd [seccomp if !nnp]
  *   bounding identity capabilities umask [seccomp if nnp] resolve-exec Ready
  *   startContainer hooks Exec
  * An exec plan (execProcess) joins the init's namespaces by path and keeps the process part
@@ -18,7 +18,7 @@ import type { PlanOp } from './op';
 import { buildRootfsOps, RootfsOptions } from './rootfs';
 import { RootfsOp } from './mount-ops';
 import {
-  CAPS, CLONE, IOPRIO_CLASSES, NAMESPACES, PERSONALITY_DOMAINS, ProcessOp, RLIMITS, SCHED_FLAGS, SCHED_POLICIES,
+  CAPS, CLONE, IOPRIO_CLASSES, MPOL_FLAGS, MPOL_MODES, NAMESPACES, PERSONALITY_DOMAINS, ProcessOp, RLIMITS, SCHED_FLAGS, SCHED_POLICIES,
   SECCOMP_FILTER_FLAG_NEW_LISTENER,
 } from './ops';
 
@@ -31,6 +31,8 @@ export interface Plan {
 }
 
 export interface HostFacts {
+  /** The resctrl filesystem is mounted at /sys/fs/resctrl (Intel RDT). Unknown: assumed yes. */
+  resctrl?: boolean;
   /** AppArmor is enabled (/sys/module/apparmor/parameters/enabled is Y). Unknown: assumed yes. */
   apparmor?: boolean;
   /** SELinux is enabled (/sys/fs/selinux is mounted). Unknown: assumed yes. */
@@ -90,15 +92,15 @@ function capNames(mask: bigint): string {
   return Object.entries(CAPS).filter(([, bit]) => mask & (1n << BigInt(bit))).map(([n]) => n).join(', ');
 }
 
-/** "0-3,7" -> a little-endian CPU mask (sched_setaffinity's cpu_set_t bytes). */
-export function cpuListMask(list: string, pointer: string): Buffer {
+/** "0-3,7" -> a little-endian CPU (or NUMA node) mask (sched_setaffinity's cpu_set_t bytes). */
+export function cpuListMask(list: string, pointer: string, what = 'CPU'): Buffer {
   const cpus: number[] = [];
   for (const part of list.split(',').map((s) => s.trim()).filter(Boolean)) {
     const m = /^(\d+)(?:-(\d+))?$/.exec(part);
-    if (!m) fail(pointer, `bad CPU list "${list}"`);
+    if (!m) fail(pointer, `bad ${what} list "${list}"`);
     const a = Number(m[1]);
     const b = m[2] === undefined ? a : Number(m[2]);
-    if (b < a || b > 8191) fail(pointer, `bad CPU range "${part}"`);
+    if (b < a || b > 8191) fail(pointer, `bad ${what} range "${part}"`);
     for (let c = a; c <= b; c++) cpus.push(c);
   }
   const bytes = Buffer.alloc(Math.max(8, Math.ceil((Math.max(-1, ...cpus) + 1) / 64) * 8));
@@ -264,6 +266,20 @@ function processOps(config: any, opts: BuildOptions, warnings: string[], notes: 
     if (!Number.isInteger(level) || level < 0 || level > 7) fail('/process/ioPriority/priority', `I/O priority ${JSON.stringify(level)} is not 0..7`);
     late.push({ kind: ProcessOp.IoPriority, ints: [(c << 13) | level], strs: [], pointer: '/process/ioPriority', what: `ioprio_set ${p.ioPriority.class} ${level}` });
   }
+  const mp = config.linux?.memoryPolicy;
+  if (mp) {
+    // The process's own policy (runc 1.4 sets it in its init): before any seccomp filter, since
+    // engine profiles allow set_mempolicy only with CAP_SYS_NICE.
+    const mode = MPOL_MODES[mp.mode];
+    if (mode === undefined) fail('/linux/memoryPolicy/mode', `unknown memory policy mode ${JSON.stringify(mp.mode)}`);
+    let flags = 0;
+    (mp.flags ?? []).forEach((f: string, i: number) => {
+      if (MPOL_FLAGS[f] === undefined) fail(`/linux/memoryPolicy/flags/${i}`, `unknown memory policy flag ${JSON.stringify(f)}`);
+      flags |= MPOL_FLAGS[f];
+    });
+    const nodes = typeof mp.nodes === 'string' && mp.nodes.trim() ? cpuListMask(mp.nodes, '/linux/memoryPolicy/nodes', 'node') : Buffer.alloc(0);
+    late.push({ kind: ProcessOp.MemoryPolicy, ints: [mode | flags], strs: [nodes], pointer: '/linux/memoryPolicy', what: `set_mempolicy ${mp.mode}${mp.nodes ? ` nodes ${mp.nodes}` : ''}${(mp.flags ?? []).length ? ` ${mp.flags.join('|')}` : ''}` });
+  }
   const nnp = !!p.noNewPrivileges;
   if (nnp) late.push({ kind: ProcessOp.NoNewPrivileges, ints: [], strs: [], pointer: '/process/noNewPrivileges', what: 'no_new_privs' });
 
@@ -373,9 +389,11 @@ function hex(v: bigint): string {
  */
 function refuseUnapplied(config: any, opts: BuildOptions): void {
   const l = config.linux ?? {};
-  if (l.memoryPolicy !== undefined) fail('/linux/memoryPolicy', 'memoryPolicy is not supported yet');
-  if (l.netDevices !== undefined && Object.keys(l.netDevices).length) fail('/linux/netDevices', 'netDevices are not supported yet');
-  if (l.intelRdt !== undefined) fail('/linux/intelRdt', 'intelRdt is not supported yet');
+  if (l.intelRdt !== undefined) {
+    // Intel RDT is the resctrl filesystem; without it there is nothing to put the container in.
+    if (opts.host?.resctrl === false) fail('/linux/intelRdt', 'intelRdt needs the resctrl filesystem (Intel RDT or AMD QoS), and this host has none mounted at /sys/fs/resctrl');
+    fail('/linux/intelRdt', 'intelRdt is not supported yet');
+  }
   if (l.mountLabel) {
     if (opts.host?.selinux === false) fail('/linux/mountLabel', `mount label "${l.mountLabel}" is set but SELinux is not enabled on this host`);
     fail('/linux/mountLabel', 'mountLabel is not supported yet');

@@ -153,6 +153,9 @@ export function create(o: CreateOptions): { pid: number } {
             rec.pid = pid;
             rec.initStartTime = procStartTime(pid) ?? '';
             writeRecord(o.root, rec);
+            if (config.linux?.netDevices && Object.keys(config.linux.netDevices).length) {
+              (require('./net-devices') as typeof import('./net-devices')).moveNetDevices(pid, config.linux.netDevices);
+            }
             runHooks('prestart', config.hooks?.prestart as Hook[], stateJson());
             runHooks('createRuntime', config.hooks?.createRuntime as Hook[], stateJson());
             break;

@@ -51,11 +51,8 @@ export function destroy(c: Container): void {
   }
   if (rec?.cgroup) cgroupOf(rec).destroy();
   if (rec?.hooks?.poststop?.length) {
-    try {
-      runHooks('poststop', rec.hooks.poststop as Hook[], JSON.stringify(ociState({ ...c, status: 'stopped' })));
-    } catch (e) {
-      warn((e as Error).message);
-    }
+    // Spec 1.3: a failed poststop hook is a warning, and the other hooks still run.
+    runHooks('poststop', rec.hooks.poststop as Hook[], JSON.stringify(ociState({ ...c, status: 'stopped' })), warn);
   }
   removeContainerDir(c.dir);
 }

@@ -23,6 +23,7 @@
  *    TRACE);
  *  - resources: memory.swappiness 0..100 (or the "-1" that Go writes as 2^64-1);
  *    cpu.burst not above a positive cpu.quota;
+ *  - netDevices need a network namespace (new or joined);
  *  - memoryPolicy: MPOL_DEFAULT and MPOL_LOCAL take no nodes, MPOL_BIND, MPOL_INTERLEAVE,
  *    MPOL_WEIGHTED_INTERLEAVE and MPOL_PREFERRED_MANY need some.
  * Warnings (and a change to the returned config):
@@ -177,6 +178,12 @@ export function semanticCheck(config: Spec): SemanticResult {
 
   checkSeccomp(linux.seccomp, err);
   checkResources(linux.resources, err);
+
+  // netDevices move host devices into the container's network namespace: it needs one of its
+  // own (new or joined); the host's would "move" them nowhere.
+  if (isObject(linux.netDevices) && Object.keys(linux.netDevices).length && nsKnown && !ns('network')) {
+    err('/linux/netDevices', 'netDevices need a network namespace: add {"type": "network"} to /linux/namespaces');
+  }
 
   const mp = linux.memoryPolicy;
   if (isObject(mp) && typeof mp.mode === 'string') {
