@@ -25,8 +25,8 @@ function escapePointer(s: string): string {
 function ip(args: string[], pointer: string, what: string, netnsPid?: number): string {
   const argv = netnsPid ? ['nsenter', `--net=/proc/${netnsPid}/ns/net`, '--', 'ip', ...args] : ['ip', ...args];
   const r = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8' });
-  if (r.error) throw new OcirtError(`${pointer}: ${what}: ${argv[0]}: ${r.error.message}`, { pointer });
-  if (r.status !== 0) throw new OcirtError(`${pointer}: ${what}: ${(r.stderr || r.stdout).trim() || `ip exited ${r.status}`}`, { pointer });
+  if (r.error) throw new OcirtError(`${what}: ${argv[0]}: ${r.error.message} (config.json ${pointer})`, { pointer });
+  if (r.status !== 0) throw new OcirtError(`${what}: ${(r.stderr || r.stdout).trim() || `ip exited ${r.status}`} (config.json ${pointer})`, { pointer });
   return r.stdout;
 }
 
@@ -51,7 +51,7 @@ export function moveNetDevices(pid: number, devices: Record<string, { name?: str
     const addrs = keptAddresses(ip(['-j', 'addr', 'show', 'dev', host], pointer, `network device "${host}" of the host`));
     const before = linkNames(pid, pointer);
     if (!want.includes('%') && before.has(want)) {
-      throw new OcirtError(`${pointer}: a network device "${want}" already exists in the container's network namespace`, { pointer });
+      throw new OcirtError(`a network device "${want}" already exists in the container's network namespace (config.json ${pointer})`, { pointer });
     }
     ip(['link', 'set', 'dev', host, 'netns', String(pid), 'name', want], pointer, `move "${host}" into the container's network namespace as "${want}"`);
     // A template ("eth%d") is resolved by the kernel: the new name is the one that appeared.
