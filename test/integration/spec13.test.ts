@@ -285,4 +285,54 @@ test('intelRdt on a host without resctrl is refused naming the field; features r
     },
   ));
 
+test('execCPUAffinity: an exec\'d process runs on the final CPUs; the init keeps its own', () =>
+  withBundleRt(
+    (c) => (c.process.args = ['sh', '-c', 'sleep 100']),
+    (rt, b) => {
+      assert.ok(os.cpus().length >= 2, 'needs two CPUs');
+      rt.ok(['run', '-d', '--bundle', b.dir, 'aff']);
+      const proc = { ...b.config.process, args: ['sh', '-c', 'grep Cpus_allowed_list /proc/self/status'], execCPUAffinity: { initial: '1', final: '0' } };
+      const pf = path.join(b.dir, 'process.json');
+      fs.writeFileSync(pf, JSON.stringify(proc));
+      const r = rt.run(['exec', '-p', pf, 'aff']);
+      assert.is(r.status, 0, r.stderr);
+      assert.is(r.stdout.trim(), 'Cpus_allowed_list:\t0');
+      const init = rt.state('aff').pid;
+      assert.is.not(/Cpus_allowed_list:\s*(\S+)/.exec(fs.readFileSync(`/proc/${init}/status`, 'utf8'))![1], '0');
+      rt.ok(['delete', '--force', 'aff']);
+    },
+  ));
+
+test('1.3 hook failure rules: a failing startContainer or poststart hook fails start and stops the container', () =>
+  withBundleRt(
+    (c) => {
+      c.process.args = ['sh', '-c', 'sleep 100'];
+      c.hooks = { poststart: [{ path: '/bin/sh', args: ['sh', '-c', 'exit 3'] }] };
+    },
+    (rt, b) => {
+      rt.ok(['create', '--bundle', b.dir, 'hk1']);
+      const r = rt.run(['start', 'hk1']);
+      assert.is.not(r.status, 0);
+      assert.match(r.stderr, /poststart hook \/bin\/sh \(config\.json \/hooks\/poststart\/0\): exit status 3/);
+      assert.ok(waitStopped(rt, 'hk1'), 'the container stopped');
+      rt.ok(['delete', 'hk1']);
+      b.config.hooks = { startContainer: [{ path: '/bin/sh', args: ['sh', '-c', 'exit 4'] }] };
+      b.write();
+      rt.ok(['create', '--bundle', b.dir, 'hk2']);
+      rt.run(['start', 'hk2']);
+      // The hook runs in the container after start returned: the process never runs, the container stops.
+      assert.ok(waitStopped(rt, 'hk2'), 'the container stopped');
+      rt.ok(['delete', 'hk2']);
+    },
+  ));
+
+function waitStopped(rt: Runtime, id: string): boolean {
+  const end = Date.now() + 10_000;
+  while (Date.now() < end) {
+    if (rt.state(id).status === 'stopped') return true;
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+  }
+  return false;
+}
+
 test.run();
