@@ -238,6 +238,21 @@ interface Snapshot {
   cgroups: Set<string>;
 }
 
+/**
+ * The top-level cgroups that existed before the run, ocirt's default parent aside: a new cgroup
+ * below one of them is someone else's (a service manager or the machine's own process tracking
+ * makes and removes cgroups all the time), while a container's cgroup is either under /ocirt or
+ * under a path of the config's that did not exist before.
+ */
+let foreignTops = new Set<string>();
+
+function topOf(dir: string): string {
+  const rel = path.relative('/sys/fs/cgroup', dir).split('/');
+  // v1 and hybrid: <controller>/<top>/...; unified: <top>/...
+  const hier = fs.existsSync('/sys/fs/cgroup/cgroup.controllers') ? 0 : 1;
+  return path.join('/sys/fs/cgroup', ...rel.slice(0, hier + 1));
+}
+
 function snapshot(): Snapshot {
   return { mounts: mountPoints(), cgroups: cgroupDirs() };
 }
@@ -255,7 +270,7 @@ function leftovers(before: Snapshot, root: string, runtime: string[]): string[] 
     left.push(`mount ${m}`);
     spawnSync('umount', ['-l', m], { stdio: 'ignore' });
   }
-  const cgs = [...cgroupDirs()].filter((c) => !before.cgroups.has(c));
+  const cgs = [...cgroupDirs()].filter((c) => !before.cgroups.has(c) && !foreignTops.has(topOf(c)));
   for (const c of cgs.sort().reverse()) {
     left.push(`cgroup ${c}`);
     try {
@@ -355,6 +370,7 @@ export function main(argv: string[], log: (s: string) => void = (s) => process.s
   const expected = loadExpected();
   const dir = buildSuite(path.resolve(source), log);
   const programs = programsOf(dir).filter((p) => !only || only.test(p));
+  foreignTops = new Set([...cgroupDirs()].map(topOf).filter((t) => path.basename(t) !== 'ocirt'));
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'ocirt-rtools-'));
   const runtimes = names.map((n) => makeRuntime(n, work));
   const results: Record<string, Record<string, ProgramResult>> = {};
@@ -410,17 +426,20 @@ export function main(argv: string[], log: (s: string) => void = (s) => process.s
 
   let ok = true;
   if (findings.length) log('# assertions ocirt does not pass:');
+  const said = new Map<string, number>();
   for (const f of findings) {
     const why = f.expected
       ? `expected: spec 1.3 ${f.expected.reference}: ${f.expected.spec}`
       : f.kind === 'regression' ? 'FAILS UNDER OCIRT ONLY (runc passes it)' : f.kind === 'runc-fails' ? 'runc does not pass it either' : 'runc never reached it';
-    log(`#   ${f.program}: ${f.assertion}: ${why}`);
+    const line = `#   ${f.program}: ${f.assertion}: ${why}`;
+    said.set(line, (said.get(line) ?? 0) + 1);
     if (f.kind === 'regression' && !f.expected) {
       ok = false;
       const err = results.ocirt[f.program].stderr.trim();
       if (err) log(`#     ocirt's stderr: ${err.split('\n').slice(-3).join(' | ').slice(0, 600)}`);
     }
   }
+  for (const [line, n] of said) log(n > 1 ? `${line} (${n} times)` : line);
   for (const e of expected) {
     const ran = programs.filter((p) => new RegExp(`^(?:${e.program})$`).test(p));
     if (results.ocirt && ran.length && !findings.some((f) => f.expected === e)) log(`# note: expected difference no longer seen: ${e.program}: ${e.assertion}`);
