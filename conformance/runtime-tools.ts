@@ -236,6 +236,12 @@ function cgroupDirs(): Set<string> {
 interface Snapshot {
   mounts: Set<string>;
   cgroups: Set<string>;
+  /** The suite's bundle dirs (ocitest<digits> in the tmp dir). */
+  bundles: Set<string>;
+}
+
+function bundleDirs(): Set<string> {
+  return new Set(fs.readdirSync(os.tmpdir()).filter((n) => /^ocitest\d+$/.test(n)).map((n) => path.join(os.tmpdir(), n)));
 }
 
 /**
@@ -254,7 +260,7 @@ function topOf(dir: string): string {
 }
 
 function snapshot(): Snapshot {
-  return { mounts: mountPoints(), cgroups: cgroupDirs() };
+  return { mounts: mountPoints(), cgroups: cgroupDirs(), bundles: bundleDirs() };
 }
 
 /** What appeared since `before` (and the containers left in `root`), removed again. */
@@ -269,6 +275,12 @@ function leftovers(before: Snapshot, root: string, runtime: string[]): string[] 
   for (const m of mounts.sort().reverse()) {
     left.push(`mount ${m}`);
     spawnSync('umount', ['-l', m], { stdio: 'ignore' });
+  }
+  // A bundle the program could not remove because of those mounts: nothing is mounted there now.
+  for (const b of bundleDirs()) {
+    if (before.bundles.has(b)) continue;
+    left.push(`bundle dir ${b}`);
+    fs.rmSync(b, { recursive: true, force: true });
   }
   const cgs = [...cgroupDirs()].filter((c) => !before.cgroups.has(c) && !foreignTops.has(topOf(c)));
   for (const c of cgs.sort().reverse()) {
