@@ -7,15 +7,12 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 
 #include "child_internal.h"
-
-#ifndef AT_EACCESS
-#define AT_EACCESS 0x200
-#endif
 
 namespace ocirt {
 
@@ -95,14 +92,17 @@ void DefaultHome(size_t nenv) {
   g_envp[nenv + 1] = nullptr;
 }
 
-// Go's exec.LookPath check: exists, not a directory, executable for us (AT_EACCESS also
-// catches noexec mounts).
+// Go's exec.LookPath check: exists, not a directory, executable for us (access also catches
+// noexec mounts). This may run under the container's seccomp filter, so only calls every
+// profile allows: plain faccessat, whose real-id check equals the effective one here (the
+// Identity op set real, effective and saved ids alike), not faccessat2, which profiles older
+// than Linux 5.8 do not list.
 int CheckExecutable(const char* path) {
   struct stat st;
   long r = sys::Raw(__NR_newfstatat, AT_FDCWD, sys::P(path), sys::P(&st), 0);
   if (r < 0) return static_cast<int>(r);
   if (S_ISDIR(st.st_mode)) return -EISDIR;
-  r = sys::Raw(__NR_faccessat2, AT_FDCWD, sys::P(path), X_OK, AT_EACCESS);
+  r = sys::Raw(__NR_faccessat, AT_FDCWD, sys::P(path), X_OK);
   if (r < 0) return static_cast<int>(r);
   if (!(st.st_mode & 0111)) return -EACCES;
   return 0;
@@ -195,6 +195,18 @@ long NowMs() {
   return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+// close_range runs under the container's seccomp filter, which may answer ENOSYS (a profile
+// older than Linux 5.9) or EPERM: then one close per fd, up to the NOFILE limit.
+void CloseFds(unsigned lo, unsigned hi) {
+  if (lo > hi) return;
+  long r = sys::CloseRange(lo, hi, 0);
+  if (r != -ENOSYS && r != -EPERM) return;
+  struct { uint64_t cur, max; } lim = {65536, 65536};
+  sys::Raw(__NR_prlimit64, 0, RLIMIT_NOFILE, 0, sys::P(&lim));
+  uint64_t end = lim.cur < (1u << 20) ? lim.cur : (1u << 20);
+  for (uint64_t fd = lo; fd <= hi && fd < end; fd++) sys::Close(static_cast<int>(fd));
+}
+
 char* g_hargv[4097];
 char* g_henv[4097];
 char g_hout[2048];
@@ -221,7 +233,7 @@ int StartContainerHook(ChildCtx* ctx, const Op& op) {
     sys::Dup3(in[0], 0, 0);
     sys::Dup3(out[1], 1, 0);
     sys::Dup3(out[1], 2, 0);
-    sys::CloseRange(3, ~0U, 0);
+    CloseFds(3, ~0U);
     long e = sys::Execve(path, g_hargv, g_henv);
     StrBuf b(g_msg, sizeof(g_msg));
     b.Add("exec: ").Add(ErrnoText(static_cast<int>(-e)) ? ErrnoText(static_cast<int>(-e)) : "error");
@@ -302,12 +314,6 @@ int CpuAffinity(ChildCtx* ctx, const Op& op) {
   long r = sys::Raw(__NR_sched_setaffinity, 0, OpLen(op, 0), sys::P(OpStr(op, 0)));
   if (r < 0) ChildFail(ctx, static_cast<int>(-r), "sched_setaffinity");
   return 0;
-}
-
-void CloseFds(unsigned lo, unsigned hi) {
-  if (lo > hi) return;
-  if (sys::CloseRange(lo, hi, 0) == -ENOSYS)
-    for (unsigned fd = lo; fd <= hi && fd < 65536; fd++) sys::Close(static_cast<int>(fd));
 }
 
 [[noreturn]] void Exec(ChildCtx* ctx, const Op& op) {

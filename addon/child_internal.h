@@ -39,6 +39,7 @@ enum ProcessOpKind : uint16_t {
   kOpStartContainerHook = 36,
   kOpCpuAffinity = 37,
   kOpExec = 38,
+  kOpMemoryPolicy = 39,
 };
 
 // What the parent hands to the child at clone (it lives in the parent's memory, copied by clone).

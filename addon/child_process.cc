@@ -220,6 +220,40 @@ long OpenInRoot(int root, const char* path, uint64_t flags) {
   return sys::RawNoIntr(__NR_openat2, root, sys::P(path), sys::P(&how), sizeof(how));
 }
 
+[[noreturn]] void CwdFail(ChildCtx* ctx, const char* cwd, int err) {
+  static char msg[4200];
+  StrBuf b(msg, sizeof(msg));
+  const char* t = ErrnoText(err);
+  b.Add("chdir to cwd (\"").Add(cwd).Add("\") set in config.json failed: ").Add(t ? t : "error");
+  ChildFailMsg(ctx, err, msg);
+}
+
+// Without openat2 (a kernel before 5.6, or a seccomp filter or LSM that refuses it): a plain
+// chdir, as runc does, and then the check runc added for CVE-2024-21626: getcwd fails (or
+// answers "(unreachable)...") when the directory is outside the process's root, which is how
+// a magic link to an inherited host fd shows. The plain path creates nothing: a missing cwd
+// is only made where openat2 keeps each step inside the root.
+int CwdPlain(ChildCtx* ctx, const char* cwd) {
+  long r = sys::Raw(__NR_chdir, sys::P(cwd));
+  if (r == -EACCES || r == -EPERM) {
+    long fd = sys::OpenAt(AT_FDCWD, cwd, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (fd >= 0) {
+      g_cwd_retry_fd = static_cast<int>(fd);
+      return 0;
+    }
+  }
+  if (r < 0) CwdFail(ctx, cwd, static_cast<int>(-r));
+  static char buf[4200];
+  r = sys::Raw(__NR_getcwd, sys::P(buf), sizeof(buf));
+  if (r < 0 || buf[0] != '/') {
+    static char msg[4300];
+    StrBuf b(msg, sizeof(msg));
+    b.Add("chdir to cwd (\"").Add(cwd).Add("\") set in config.json failed: the directory is outside the container's root");
+    ChildFailMsg(ctx, EPERM, msg);
+  }
+  return 0;
+}
+
 }  // namespace
 
 int g_cwd_retry_fd = -1;
@@ -232,6 +266,10 @@ int Cwd(ChildCtx* ctx, const Op& op) {
   long root = sys::OpenAt(AT_FDCWD, "/", O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (root < 0) ChildFail(ctx, static_cast<int>(-root), "open /");
   long fd = OpenInRoot(static_cast<int>(root), cwd, O_DIRECTORY);
+  if (fd == -ENOSYS || fd == -EPERM) {
+    sys::Close(static_cast<int>(root));
+    return CwdPlain(ctx, cwd);
+  }
   if (fd == -ENOENT && !OpInt(op, 0)) {
     // mkdir -p, each prefix resolved from the root again (a symlink cannot lead out).
     static char prefix[4096];
@@ -269,13 +307,7 @@ int Cwd(ChildCtx* ctx, const Op& op) {
     fd = OpenInRoot(static_cast<int>(root), cwd, O_DIRECTORY);
   }
   sys::Close(static_cast<int>(root));
-  if (fd < 0) {
-    static char msg[4200];
-    StrBuf b(msg, sizeof(msg));
-    const char* t = ErrnoText(static_cast<int>(-fd));
-    b.Add("chdir to cwd (\"").Add(cwd).Add("\") set in config.json failed: ").Add(t ? t : "error");
-    ChildFailMsg(ctx, static_cast<int>(-fd), msg);
-  }
+  if (fd < 0) CwdFail(ctx, cwd, static_cast<int>(-fd));
   long r = sys::Fchdir(static_cast<int>(fd));
   if (r == -EACCES || r == -EPERM) {
     // The runtime's root may not search it but the container's user may (a volume chowned to
@@ -379,7 +411,10 @@ int Capabilities(ChildCtx* ctx, const Op& op) {
   for (int c = 0; c < 64; c++) {
     if (!(amb & (1ULL << c))) continue;
     r = sys::Prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, static_cast<unsigned long>(c), 0, 0);
-    if (r < 0) ChildFail(ctx, static_cast<int>(-r), "prctl PR_CAP_AMBIENT_RAISE");
+    // EPERM: the capability is not in both the permitted and the inheritable set (`runc spec`
+    // and buildah write ambient without inheritable). runc and crun go on without it; the
+    // plan's debug record names each such capability.
+    if (r < 0 && r != -EPERM) ChildFail(ctx, static_cast<int>(-r), "prctl PR_CAP_AMBIENT_RAISE");
   }
   return 0;
 }
@@ -434,6 +469,12 @@ int RunProcessOp(ChildCtx* ctx, const Op& op) {
     case kOpIoPriority:
       r = sys::Raw(__NR_ioprio_set, 1 /* IOPRIO_WHO_PROCESS */, 0, OpInt(op, 0));
       if (r < 0) ChildFail(ctx, static_cast<int>(-r), "ioprio_set");
+      return 0;
+    case kOpMemoryPolicy:
+      // set_mempolicy(mode | flags, nodemask, maxnode): the kernel reads maxnode - 1 bits.
+      r = sys::Raw(__NR_set_mempolicy, OpInt(op, 0), OpLen(op, 0) ? sys::P(OpStr(op, 0)) : 0,
+                   OpLen(op, 0) ? static_cast<long>(OpLen(op, 0) * 8 + 1) : 0);
+      if (r < 0) ChildFail(ctx, static_cast<int>(-r), "set_mempolicy");
       return 0;
     case kOpNoNewPrivileges:
       r = sys::Prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);

@@ -16,7 +16,7 @@ export interface CgroupMount {
   controllers: string[];
 }
 
-function unescapeMount(s: string): string {
+export function unescapeMount(s: string): string {
   return s.replace(/\\([0-7]{3})/g, (_, o) => String.fromCharCode(parseInt(o, 8)));
 }
 

@@ -7,7 +7,7 @@
  *   [cgroup ns] rlimits oom_score_adj
  *   rootfs ops (src/plan/rootfs.ts) with CreateContainerHooks just before the pivot and the
  *   Console just after it
- *   apparmor selinux personality scheduler ioPriority no_new_privs [seccomp if !nnp] cwd
+ *   apparmor selinux personality scheduler ioPriority memoryPolicy no_new_privs cwd [seccomp if !nnp]
  *   bounding identity capabilities umask [seccomp if nnp] resolve-exec Ready
  *   startContainer hooks Exec
  * An exec plan (execProcess) joins the init's namespaces by path and keeps the process part
@@ -18,7 +18,7 @@ import type { PlanOp } from './op';
 import { buildRootfsOps, RootfsOptions } from './rootfs';
 import { RootfsOp } from './mount-ops';
 import {
-  CAPS, CLONE, IOPRIO_CLASSES, NAMESPACES, PERSONALITY_DOMAINS, ProcessOp, RLIMITS, SCHED_FLAGS, SCHED_POLICIES,
+  CAPS, CLONE, IOPRIO_CLASSES, MPOL_FLAGS, MPOL_MODES, NAMESPACES, PERSONALITY_DOMAINS, ProcessOp, RLIMITS, SCHED_FLAGS, SCHED_POLICIES,
   SECCOMP_FILTER_FLAG_NEW_LISTENER,
 } from './ops';
 
@@ -26,9 +26,13 @@ export interface Plan {
   ops: PlanOp[];
   /** Things ignored on purpose, as runc warns about them (unknown capabilities). */
   warnings: string[];
+  /** Things ignored on purpose that runc mentions only at debug level (ambient capabilities). */
+  notes: string[];
 }
 
 export interface HostFacts {
+  /** The resctrl filesystem is mounted at /sys/fs/resctrl (Intel RDT). Unknown: assumed yes. */
+  resctrl?: boolean;
   /** AppArmor is enabled (/sys/module/apparmor/parameters/enabled is Y). Unknown: assumed yes. */
   apparmor?: boolean;
   /** SELinux is enabled (/sys/fs/selinux is mounted). Unknown: assumed yes. */
@@ -84,15 +88,19 @@ function capMask(names: unknown, pointer: string, warnings: string[]): bigint {
   return m;
 }
 
-/** "0-3,7" -> a little-endian CPU mask (sched_setaffinity's cpu_set_t bytes). */
-export function cpuListMask(list: string, pointer: string): Buffer {
+function capNames(mask: bigint): string {
+  return Object.entries(CAPS).filter(([, bit]) => mask & (1n << BigInt(bit))).map(([n]) => n).join(', ');
+}
+
+/** "0-3,7" -> a little-endian CPU (or NUMA node) mask (sched_setaffinity's cpu_set_t bytes). */
+export function cpuListMask(list: string, pointer: string, what = 'CPU'): Buffer {
   const cpus: number[] = [];
   for (const part of list.split(',').map((s) => s.trim()).filter(Boolean)) {
     const m = /^(\d+)(?:-(\d+))?$/.exec(part);
-    if (!m) fail(pointer, `bad CPU list "${list}"`);
+    if (!m) fail(pointer, `bad ${what} list "${list}"`);
     const a = Number(m[1]);
     const b = m[2] === undefined ? a : Number(m[2]);
-    if (b < a || b > 8191) fail(pointer, `bad CPU range "${part}"`);
+    if (b < a || b > 8191) fail(pointer, `bad ${what} range "${part}"`);
     for (let c = a; c <= b; c++) cpus.push(c);
   }
   const bytes = Buffer.alloc(Math.max(8, Math.ceil((Math.max(-1, ...cpus) + 1) / 64) * 8));
@@ -191,7 +199,7 @@ function namespaceOps(config: any, opts: BuildOptions): PlanOp[] {
   return ops;
 }
 
-function processOps(config: any, opts: BuildOptions, warnings: string[]): { early: PlanOp[]; late: PlanOp[]; console?: PlanOp } {
+function processOps(config: any, opts: BuildOptions, warnings: string[], notes: string[]): { early: PlanOp[]; late: PlanOp[]; console?: PlanOp } {
   const p = config.process;
   const early: PlanOp[] = [];
   const late: PlanOp[] = [];
@@ -258,6 +266,20 @@ function processOps(config: any, opts: BuildOptions, warnings: string[]): { earl
     if (!Number.isInteger(level) || level < 0 || level > 7) fail('/process/ioPriority/priority', `I/O priority ${JSON.stringify(level)} is not 0..7`);
     late.push({ kind: ProcessOp.IoPriority, ints: [(c << 13) | level], strs: [], pointer: '/process/ioPriority', what: `ioprio_set ${p.ioPriority.class} ${level}` });
   }
+  const mp = config.linux?.memoryPolicy;
+  if (mp) {
+    // The process's own policy (runc 1.4 sets it in its init): before any seccomp filter, since
+    // engine profiles allow set_mempolicy only with CAP_SYS_NICE.
+    const mode = MPOL_MODES[mp.mode];
+    if (mode === undefined) fail('/linux/memoryPolicy/mode', `unknown memory policy mode ${JSON.stringify(mp.mode)}`);
+    let flags = 0;
+    (mp.flags ?? []).forEach((f: string, i: number) => {
+      if (MPOL_FLAGS[f] === undefined) fail(`/linux/memoryPolicy/flags/${i}`, `unknown memory policy flag ${JSON.stringify(f)}`);
+      flags |= MPOL_FLAGS[f];
+    });
+    const nodes = typeof mp.nodes === 'string' && mp.nodes.trim() ? cpuListMask(mp.nodes, '/linux/memoryPolicy/nodes', 'node') : Buffer.alloc(0);
+    late.push({ kind: ProcessOp.MemoryPolicy, ints: [mode | flags], strs: [nodes], pointer: '/linux/memoryPolicy', what: `set_mempolicy ${mp.mode}${mp.nodes ? ` nodes ${mp.nodes}` : ''}${(mp.flags ?? []).length ? ` ${mp.flags.join('|')}` : ''}` });
+  }
   const nnp = !!p.noNewPrivileges;
   if (nnp) late.push({ kind: ProcessOp.NoNewPrivileges, ints: [], strs: [], pointer: '/process/noNewPrivileges', what: 'no_new_privs' });
 
@@ -272,14 +294,15 @@ function processOps(config: any, opts: BuildOptions, warnings: string[]): { earl
       pointer: '/linux/seccomp',
       what: `load the seccomp filter (${sc.program.length / 8} instructions${sc.notify ? ', listener to the parent' : ''})`,
     };
-    // runc: without no_new_privs loading a filter needs CAP_SYS_ADMIN, so it goes in while still
-    // privileged; with it, as late as possible (fewer setup syscalls run under the filter).
-    if (!nnp) late.push(seccompOp);
   }
 
   if (typeof p.cwd !== 'string' || !p.cwd.startsWith('/')) fail('/process/cwd', `cwd ${JSON.stringify(p.cwd)} must be an absolute path`);
-  // runc creates a missing cwd for the init only (part of preparing the rootfs).
+  // runc creates a missing cwd for the init only (part of preparing the rootfs). Resolved
+  // before any filter: it uses openat2, which profiles older than Linux 5.6 do not list.
   late.push({ kind: ProcessOp.Cwd, ints: [opts.execProcess ? 1 : 0], strs: [p.cwd], pointer: '/process/cwd', what: `chdir ${p.cwd}${opts.execProcess ? '' : ' (created if missing)'}` });
+  // runc: without no_new_privs loading a filter needs CAP_SYS_ADMIN, so it goes in while still
+  // privileged; with it, as late as possible (fewer setup syscalls run under the filter).
+  if (seccompOp && !nnp) late.push(seccompOp);
 
   const caps = p.capabilities;
   if (caps) {
@@ -301,6 +324,10 @@ function processOps(config: any, opts: BuildOptions, warnings: string[]): { earl
     const pm = capMask(caps.permitted, '/process/capabilities/permitted', warnings);
     const ih = capMask(caps.inheritable, '/process/capabilities/inheritable', warnings);
     const am = capMask(caps.ambient, '/process/capabilities/ambient', warnings);
+    // The kernel raises an ambient capability only if it is permitted and inheritable; runc and
+    // crun ignore the refusal (`runc spec` and buildah write ambient without inheritable).
+    const lost = am & ~(pm & ih);
+    if (lost) notes.push(`ambient capabilities ${capNames(lost)} are not both permitted and inheritable: not raised (config.json /process/capabilities/ambient)`);
     late.push({
       kind: ProcessOp.Capabilities,
       ints: [e, pm, ih, am],
@@ -333,7 +360,8 @@ function processOps(config: any, opts: BuildOptions, warnings: string[]): { earl
   if (!opts.execProcess) late.push({ kind: ProcessOp.Ready, ints: [], strs: [], pointer: '', what: 'report ready, wait on exec.fifo for start' });
   (opts.execProcess ? [] : config.hooks?.startContainer ?? []).forEach((h: any, i: number) => {
     const hargs: string[] = h.args?.length ? h.args : [h.path];
-    const henv: string[] = h.env ?? [];
+    // runc runs it from its init, whose environment is the process's by then.
+    const henv: string[] = h.env ?? p.env ?? [];
     late.push({
       kind: ProcessOp.StartContainerHook,
       ints: [h.timeout ?? 0, hargs.length, henv.length],
@@ -361,9 +389,11 @@ function hex(v: bigint): string {
  */
 function refuseUnapplied(config: any, opts: BuildOptions): void {
   const l = config.linux ?? {};
-  if (l.memoryPolicy !== undefined) fail('/linux/memoryPolicy', 'memoryPolicy is not supported yet');
-  if (l.netDevices !== undefined && Object.keys(l.netDevices).length) fail('/linux/netDevices', 'netDevices are not supported yet');
-  if (l.intelRdt !== undefined) fail('/linux/intelRdt', 'intelRdt is not supported yet');
+  if (l.intelRdt !== undefined) {
+    // Intel RDT is the resctrl filesystem; without it there is nothing to put the container in.
+    if (opts.host?.resctrl === false) fail('/linux/intelRdt', 'intelRdt needs the resctrl filesystem (Intel RDT or AMD QoS), and this host has none mounted at /sys/fs/resctrl');
+    fail('/linux/intelRdt', 'intelRdt is not supported yet');
+  }
   if (l.mountLabel) {
     if (opts.host?.selinux === false) fail('/linux/mountLabel', `mount label "${l.mountLabel}" is set but SELinux is not enabled on this host`);
     fail('/linux/mountLabel', 'mountLabel is not supported yet');
@@ -374,20 +404,21 @@ export function buildPlan(config: any, opts: BuildOptions): Plan {
   if (!config?.process) fail('/process', 'process is required to create a container');
   refuseUnapplied(config, opts);
   const warnings: string[] = [];
+  const notes: string[] = [];
   const ops = namespaceOps(config, opts);
   const aff = config.process.execCPUAffinity;
   if (opts.execProcess && aff?.initial) {
     // Before the move into the container's cgroup (NsReady).
     ops.splice(1, 0, { kind: ProcessOp.CpuAffinity, ints: [0], strs: [cpuListMask(aff.initial, '/process/execCPUAffinity/initial')], pointer: '/process/execCPUAffinity/initial', what: `CPU affinity ${aff.initial} before the cgroup` });
   }
-  const proc = processOps(config, opts, warnings);
+  const proc = processOps(config, opts, warnings, notes);
   ops.push(...proc.early);
   if (opts.execProcess) {
     // The joined mount namespace is the container's, its root the container's rootfs already:
     // no mounts, no pivot, no hooks.
     if (proc.console) ops.push(proc.console);
     ops.push(...proc.late);
-    return { ops, warnings };
+    return { ops, warnings, notes };
   }
   const rootfs = buildRootfsOps(config, { bundle: opts.bundle, noPivot: opts.noPivot, cgroup: opts.cgroup, idmapFds: opts.idmapFds, bindSourceFds: opts.bindSourceFds });
   let pivot = rootfs.findIndex((o) => o.kind === RootfsOp.Pivot);
@@ -409,7 +440,7 @@ export function buildPlan(config: any, opts: BuildOptions): Plan {
   if (proc.console) ops.push(proc.console);
   ops.push(...after.slice(1));
   ops.push(...proc.late);
-  return { ops, warnings };
+  return { ops, warnings, notes };
 }
 
 const KIND_NAMES: Record<number, string> = {};

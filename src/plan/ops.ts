@@ -84,7 +84,18 @@ export const ProcessOp = {
    * so the parent reads EOF once the process runs, or the execve error.
    */
   Exec: 38,
+  /** ints: [mode | flags]; strs: [node mask bytes, or empty]. set_mempolicy, before any filter. */
+  MemoryPolicy: 39,
 } as const;
+
+/** set_mempolicy(2) modes and mode flags, as linux/mempolicy.h numbers them. */
+export const MPOL_MODES: Readonly<Record<string, number>> = {
+  MPOL_DEFAULT: 0, MPOL_PREFERRED: 1, MPOL_BIND: 2, MPOL_INTERLEAVE: 3, MPOL_LOCAL: 4, MPOL_PREFERRED_MANY: 5,
+  MPOL_WEIGHTED_INTERLEAVE: 6,
+};
+export const MPOL_FLAGS: Readonly<Record<string, number>> = {
+  MPOL_F_NUMA_BALANCING: 1 << 13, MPOL_F_RELATIVE_NODES: 1 << 14, MPOL_F_STATIC_NODES: 1 << 15,
+};
 
 export type ProcessOpKind = (typeof ProcessOp)[keyof typeof ProcessOp];
 

@@ -201,8 +201,9 @@ export function buildRootfsOps(config: any, opts: RootfsOptions): PlanOp[] {
   ops.push(op(RootfsOp.OpenRootfs, [], [rootfs], '/root/path', `open the rootfs ${rootfs}`));
 
   if (!mntNs) {
-    // Without a mount namespace every mount would land in the caller's namespace.
-    if (mounts.length) fail('/mounts', 'mounts need a mount namespace (add {"type": "mount"} to /linux/namespaces)');
+    // Without a mount namespace the caller's is inherited (the spec's rule for any namespace
+    // not listed): the config's mounts land there, under the rootfs, and delete detaches them
+    // (src/runtime/host-mounts.ts). What would change the rootfs mount itself is refused.
     if (linux.maskedPaths?.length) fail('/linux/maskedPaths', 'masked paths need a mount namespace');
     if (linux.readonlyPaths?.length) fail('/linux/readonlyPaths', 'read-only paths need a mount namespace');
     if (config.root?.readonly) fail('/root/readonly', 'a read-only root needs a mount namespace');

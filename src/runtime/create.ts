@@ -12,6 +12,7 @@ import { lockDir } from '../state/lock';
 import { procStartTime } from '../state/status';
 import { loadBundle } from '../spec/load';
 import { buildPlan } from '../plan/build';
+import { HostMounts, hostMountsBefore, removeHostMounts } from './host-mounts';
 import { spawnInit, hostFacts, listenFds, SyncEvent } from './spawn';
 import { runHooks, Hook } from '../hooks/run';
 import { cgroupForCreate, describeCgroup } from './cgroup';
@@ -89,6 +90,7 @@ export function create(o: CreateOptions): { pid: number } {
     idmapFds,
     bindSourceFds,
   });
+  for (const n of plan.notes) debug(n);
   time.mark('plan');
 
   fs.mkdirSync(o.root, { recursive: true, mode: 0o711 });
@@ -117,6 +119,9 @@ export function create(o: CreateOptions): { pid: number } {
     systemdCgroup: !!o.systemdCgroup,
     creating: true,
   };
+  if (!(config.linux?.namespaces ?? []).some((n: any) => n.type === 'mount') && config.mounts?.length) {
+    rec.hostMounts = hostMountsBefore(rec.rootfs);
+  }
   try {
     writeSavedConfig(dir, config);
     const fifo = path.join(dir, EXEC_FIFO);
@@ -148,11 +153,15 @@ export function create(o: CreateOptions): { pid: number } {
             rec.pid = pid;
             rec.initStartTime = procStartTime(pid) ?? '';
             writeRecord(o.root, rec);
+            if (config.linux?.netDevices && Object.keys(config.linux.netDevices).length) {
+              (require('./net-devices') as typeof import('./net-devices')).moveNetDevices(pid, config.linux.netDevices);
+            }
             runHooks('prestart', config.hooks?.prestart as Hook[], stateJson());
             runHooks('createRuntime', config.hooks?.createRuntime as Hook[], stateJson());
             break;
           case 'create-container-hooks':
-            require('./spawn').runHooksInContainer(ev.pid, config.hooks?.createContainer ?? [], stateJson(), rec.rootfs);
+            // runc runs them from its init, whose environment is the process's by then.
+            require('./spawn').runHooksInContainer(ev.pid, (config.hooks?.createContainer ?? []).map((h: Hook) => (h.env ? h : { ...h, env: config.process.env ?? [] })), stateJson(), rec.rootfs);
             break;
           case 'fd':
             if (ev.purpose === 'console') {
@@ -184,7 +193,7 @@ export function create(o: CreateOptions): { pid: number } {
     return { pid };
   } catch (e) {
     // A failed spawn has killed and reaped its child already: its pid may be reused by now.
-    undoCreate(dir, initAlive ? pid : 0, cg);
+    undoCreate(dir, initAlive ? pid : 0, cg, rec.hostMounts);
     throw e;
   } finally {
     lock.release();
@@ -317,11 +326,15 @@ function ownCgroupDirs(m: CgroupManager): Record<string, string> {
   return out;
 }
 
-function undoCreate(dir: string, pid: number, cg: CgroupManager | undefined): void {
+function undoCreate(dir: string, pid: number, cg: CgroupManager | undefined, hostMounts?: HostMounts): void {
   try {
     if (pid > 0) process.kill(pid, 'SIGKILL');
   } catch {
     /* gone already */
+  }
+  if (hostMounts) {
+    const left = removeHostMounts(hostMounts);
+    if (left.length) warn(`cleanup after failed create: could not unmount ${left.join(', ')}`);
   }
   try {
     cg?.destroy();

@@ -96,13 +96,14 @@ export function destroy(c: Container): void {
       if (init !== undefined) fs.closeSync(init);
     }
   }
+  if (rec?.hostMounts) {
+    const left = (require('./host-mounts') as typeof import('./host-mounts')).removeHostMounts(rec.hostMounts);
+    if (left.length) throw new OcirtError(`container "${c.id}": could not unmount ${left.join(', ')}`);
+  }
   if (rec?.cgroup) cgroupOf(rec).destroy();
   if (rec?.hooks?.poststop?.length) {
-    try {
-      runHooks('poststop', rec.hooks.poststop as Hook[], JSON.stringify(ociState({ ...c, status: 'stopped' })));
-    } catch (e) {
-      warn((e as Error).message);
-    }
+    // Spec 1.3: a failed poststop hook is a warning, and the other hooks still run.
+    runHooks('poststop', rec.hooks.poststop as Hook[], JSON.stringify(ociState({ ...c, status: 'stopped' })), warn);
   }
   removeContainerDir(c.dir);
 }

@@ -79,6 +79,7 @@ export async function exec(o: ExecOptions): Promise<number> {
       bundle: rec.bundle, noPivot: false, preserveFds: o.preserveFds, listenFds: listenFds(), seccomp, host: hostFacts(), execProcess: true,
     });
     for (const w of plan.warnings) warn(w);
+    for (const n of plan.notes) debug(n);
     pid = spawnInit({
       plan,
       preserveFds: o.preserveFds,

@@ -7,6 +7,7 @@
 import * as fs from 'node:fs';
 import { SPEC_VERSION } from '../cli/main-constants';
 import { HOOK_PHASES } from '../hooks/phases';
+import { MPOL_FLAGS, MPOL_MODES } from '../plan/ops';
 
 const NAMESPACES = ['cgroup', 'ipc', 'mount', 'network', 'pid', 'time', 'user', 'uts'];
 
@@ -36,12 +37,18 @@ export function features(): Record<string, unknown> {
       seccomp: seccompFeatures(),
       apparmor: { enabled: lsmEnabled('apparmor') },
       selinux: { enabled: lsmEnabled('selinux') },
+      // Not applied yet (and this project's hosts have no resctrl): a config with it is refused.
       intelRdt: { enabled: false },
+      memoryPolicy: {
+        modes: Object.keys(MPOL_MODES).filter((m) => m !== 'MPOL_WEIGHTED_INTERLEAVE' || fs.existsSync('/sys/kernel/mm/mempolicy/weighted_interleave')),
+        flags: Object.keys(MPOL_FLAGS),
+      },
       // idmap/ridmap work, and are listed in mountOptions, for containers without a user
       // namespace of their own. CRI reads this flag as "idmapped mounts for user-namespaced
       // pods", which ocirt refuses yet, so it stays false.
       mountExtensions: { idmap: { enabled: false } },
-      netDevices: { enabled: false },
+      // Moved with ip(8) and nsenter(1) (src/runtime/net-devices.ts).
+      netDevices: { enabled: ['/usr/sbin/ip', '/sbin/ip', '/usr/bin/ip', '/bin/ip'].some((p) => fs.existsSync(p)) && fs.existsSync('/usr/bin/nsenter') },
     },
     annotations: {
       'org.opencontainers.runtime-spec.features.v1.ocirt.version': require('../../build-info.json').version,

@@ -157,6 +157,7 @@ export function hostFacts(): HostFacts {
     apparmor: readTrim('/sys/module/apparmor/parameters/enabled') === 'Y',
     selinux: fs.existsSync('/sys/fs/selinux/enforce'),
     rootless: process.geteuid ? process.geteuid() !== 0 : false,
+    resctrl: fs.existsSync('/sys/fs/resctrl/schemata'),
   };
 }
 

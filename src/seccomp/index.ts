@@ -26,7 +26,7 @@ import type { SeccompProfile, SeccompSyscall } from './profile';
 
 export type { SeccompProfile, SeccompSyscall, SeccompArg } from './profile';
 
-export const COMPILER_VERSION = '1';
+export const COMPILER_VERSION = '2';
 const ENOSYS_RET = (Ret.ERRNO | 38) >>> 0;
 const MAX_INSNS = 4096;
 
@@ -84,16 +84,20 @@ function actionRet(action: unknown, errno: unknown): number {
   return -1;
 }
 
-/** A u64 argument value as 32-bit halves [lo, hi] (BigInt only when a number will not do), or undefined when it is no integer. */
+/**
+ * A u64 argument value as 32-bit halves [lo, hi] (BigInt only when a number will not do), or
+ * undefined when it is no integer from 0 to 2^64 - 1 (runc reads it into a Go uint64, which
+ * takes nothing else; wrapping it would compare against another value than the one written).
+ */
 function u64(v: unknown): [number, number] | undefined {
   if (typeof v === 'number' && v >= 0 && v <= Number.MAX_SAFE_INTEGER && Number.isInteger(v)) {
     const hi = Math.floor(v / 4294967296);
     return [v - hi * 4294967296, hi];
   }
   if (v === undefined || v === null) return [0, 0];
-  if (typeof v === 'number' ? !Number.isInteger(v) : typeof v !== 'bigint') return undefined;
-  const b = BigInt.asUintN(64, BigInt(v as number | bigint));
-  return [Number(b & 0xffffffffn), Number(b >> 32n)];
+  // A double above 2^53 stands for a range of integers: only a bigint says which one.
+  if (typeof v !== 'bigint' || v < 0n || v > 0xffffffffffffffffn) return undefined;
+  return [Number(v & 0xffffffffn), Number(v >> 32n)];
 }
 
 /**
@@ -135,8 +139,11 @@ function refuse(seccomp: SeccompProfile, opts: CompileOptions, count?: number): 
       const aw = `${w}/args/${j}`;
       if (!OPERATORS.includes(a.op)) no(`${aw}/op: unknown seccomp operator ${JSON.stringify(a.op)}`, `${aw}/op`);
       if (!Number.isInteger(a.index) || a.index < 0 || a.index > 5) no(`${aw}/index: seccomp argument index ${JSON.stringify(a.index)} is not 0 to 5`, `${aw}/index`);
-      if (!u64(a.value)) no(`${aw}/value: seccomp argument value ${JSON.stringify(a.value)} is not an integer`, `${aw}/value`);
-      if (!u64(a.valueTwo)) no(`${aw}/valueTwo: seccomp argument value ${JSON.stringify(a.valueTwo)} is not an integer`, `${aw}/valueTwo`);
+      const range = (v: unknown, k: string) => {
+        if (!u64(v)) no(`${aw}/${k}: seccomp argument value ${typeof v === 'bigint' ? v : JSON.stringify(v)} is not an integer from 0 to 18446744073709551615`, `${aw}/${k}`);
+      };
+      range(a.value, 'value');
+      range(a.valueTwo, 'valueTwo');
     });
   });
   throw new Error('seccomp: compile() refused a profile refuse() finds nothing wrong with');
@@ -271,7 +278,13 @@ export const compile = (function compile(seccomp: SeccompProfile, opts: CompileO
   const skipped: string[] = [];
   const plans: Ranges[] = [];
   for (const an of archNames) plans.push(archRanges(ARCHS.get(an)!, rules, skipped));
-  if (skipped.length) debug(() => `seccomp: skipping syscalls unknown to their arch: ${skipped.join(', ')}`);
+  if (skipped.length) {
+    // A rule split by splitSameArgument names its syscalls once per part.
+    const once = [...new Set(skipped)];
+    skipped.length = 0;
+    skipped.push(...once);
+    debug(() => `seccomp: skipping syscalls unknown to their arch: ${skipped.join(', ')}`);
+  }
 
   const enosys = defRet !== Ret.ALLOW && defRet !== Ret.LOG && defRet !== ENOSYS_RET;
   const asm = new Rev();
@@ -319,7 +332,7 @@ export const compile = (function compile(seccomp: SeccompProfile, opts: CompileO
  * loops a lot to baseline code, both cheaper the smaller it is.
  */
 const parseRules = (function parseRules(seccomp: SeccompProfile, opts: CompileOptions, defRet: number): Rules {
-  const syscalls = seccomp.syscalls ?? [];
+  const syscalls = splitSameArgument(seccomp.syscalls ?? []);
   let total = 0;
   for (const s of syscalls) if (Array.isArray(s.names)) total += s.names.length;
   const rules: Rules = {
@@ -349,6 +362,34 @@ const parseRules = (function parseRules(seccomp: SeccompProfile, opts: CompileOp
   }
   return rules;
 });
+
+/**
+ * runc's reading of a rule with two or more conditions on one argument (arg0 == 100 and
+ * arg0 == 200 can never both hold): every condition of that rule becomes a rule of its own, so
+ * the conditions are ORed; profiles are written for that. Other rules keep their conditions
+ * ANDed. The list is copied only when some rule needs it.
+ */
+function splitSameArgument(syscalls: SeccompSyscall[]): SeccompSyscall[] {
+  let out: SeccompSyscall[] | undefined;
+  for (let i = 0; i < syscalls.length; i++) {
+    const s = syscalls[i];
+    const args = s.args;
+    let split = false;
+    if (args && args.length > 1) {
+      let seen = 0;
+      for (const a of args) {
+        const bit = 1 << (a?.index & 7);
+        if (seen & bit) split = true;
+        seen |= bit;
+      }
+    }
+    if (split && !out) out = syscalls.slice(0, i);
+    if (!out) continue;
+    if (split) for (const a of args!) out.push({ ...s, args: [a] });
+    else out.push(s);
+  }
+  return out ?? syscalls;
+}
 
 /** parseRules' loop over the names of rule i (loops run faster cold in small functions). */
 const ruleNames = (function ruleNames(rules: Rules, byName: ReadonlyMap<string, number>, names: string[], i: number, useless: boolean, args: boolean, o: number): number {

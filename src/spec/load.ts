@@ -90,7 +90,7 @@ export function parseConfig(text: string, opts: ParseOptions = {}): { config: Sp
   const schema = schemaProblems('config', doc);
   const sem = semanticCheck(config);
   const schemaAt = new Set(schema.map((p) => p.pointer));
-  const problems = [...schema, ...sem.errors.filter((p) => !schemaAt.has(p.pointer))];
+  const problems = [...schema, ...sem.errors.filter((p) => !schemaAt.has(p.pointer)), ...bigIntegerProblems(parsed.bigIntegers, schemaAt)];
   if (problems.length > 0) throw new OcirtErrors(sortByPlace(problems, parsed).map((p) => new OcirtError(place(p), { pointer: p.pointer })));
   const rootPath = config.root?.path;
   if (opts.bundle !== undefined && typeof rootPath === 'string' && config.windows === undefined) {
@@ -115,13 +115,29 @@ function sortByPlace(list: Problem[], parsed: ParsedJson): Problem[] {
     .map((x) => x.p);
 }
 
+const SECCOMP_VALUE = /^\/linux\/seccomp\/syscalls\/\d+\/args\/\d+\/(value|valueTwo)$/;
+const U64_MAX = 18446744073709551615n;
+
+/**
+ * A seccomp value past 2^64 - 1: the schema's maximum, a double, equals 2^64, so the schema lets
+ * 2^64 and its neighbours through; the exact text says.
+ */
+function bigIntegerProblems(big: Map<string, string>, reported: Set<string>): Problem[] {
+  const out: Problem[] = [];
+  for (const [pointer, raw] of big) {
+    if (!SECCOMP_VALUE.test(pointer) || reported.has(pointer)) continue;
+    if (BigInt(raw) > U64_MAX) out.push({ pointer, message: `seccomp argument value ${raw} is out of range: must be at most 18446744073709551615` });
+  }
+  return out;
+}
+
 /**
  * Seccomp argument values are 64-bit: a double rounds those above 2^53. Such values were kept
  * as text by the parser and become a bigint here (the seccomp compiler takes both).
  */
-function restoreBigIntegers(config: Spec, big: Map<string, string>): void {
+export function restoreBigIntegers(config: Spec, big: Map<string, string>): void {
   for (const [pointer, raw] of big) {
-    if (!/^\/linux\/seccomp\/syscalls\/\d+\/args\/\d+\/(value|valueTwo)$/.test(pointer)) continue;
+    if (!SECCOMP_VALUE.test(pointer)) continue;
     const tokens = pointerTokens(pointer);
     const key = tokens.pop()!;
     const parent = valueAt(config, '/' + tokens.join('/')) as Record<string, unknown> | undefined;

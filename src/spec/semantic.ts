@@ -16,12 +16,14 @@
  *  - sysctl: net.* needs a network namespace, the IPC ones (kernel.msg*, kernel.sem,
  *    kernel.shm*, fs.mqueue.*) an IPC namespace, kernel.hostname and kernel.domainname a UTS
  *    namespace; any other sysctl is not namespaced and would change the host, so it is refused
- *    (runc refuses the same);
+ *    (runc refuses the same); kernel.hostname with `hostname` set, or kernel.domainname with
+ *    `domainname`, is refused as runc and crun refuse it;
  *  - mounts: idmap/ridmap needs mappings on the mount or a user namespace;
  *  - seccomp: errnoRet and defaultErrnoRet only with an action that returns an errno (ERRNO,
  *    TRACE);
  *  - resources: memory.swappiness 0..100 (or the "-1" that Go writes as 2^64-1);
  *    cpu.burst not above a positive cpu.quota;
+ *  - netDevices need a network namespace (new or joined);
  *  - memoryPolicy: MPOL_DEFAULT and MPOL_LOCAL take no nodes, MPOL_BIND, MPOL_INTERLEAVE,
  *    MPOL_WEIGHTED_INTERLEAVE and MPOL_PREFERRED_MANY need some.
  * Warnings (and a change to the returned config):
@@ -148,6 +150,12 @@ export function semanticCheck(config: Spec): SemanticResult {
       const need = sysctlNamespace(key);
       if (!need) err(at, `sysctl "${key}" is not namespaced: setting it would change the host`);
       else if (nsKnown && !ns(need)) err(at, `sysctl "${key}" needs ${NS_TEXT[need]} namespace: add {"type": "${need}"} to /linux/namespaces`);
+      // Two settings for one value, applied in an order the config cannot see: runc and crun
+      // refuse the pair, and so does ocirt.
+      const field = key === 'kernel.hostname' ? 'hostname' : key === 'kernel.domainname' ? 'domainname' : undefined;
+      if (field && typeof config[field] === 'string' && config[field] !== '') {
+        err(at, `sysctl "${key}" is not allowed as it conflicts with the OCI "${field}" field (/${field})`);
+      }
     }
   }
 
@@ -170,6 +178,12 @@ export function semanticCheck(config: Spec): SemanticResult {
 
   checkSeccomp(linux.seccomp, err);
   checkResources(linux.resources, err);
+
+  // netDevices move host devices into the container's network namespace: it needs one of its
+  // own (new or joined); the host's would "move" them nowhere.
+  if (isObject(linux.netDevices) && Object.keys(linux.netDevices).length && nsKnown && !ns('network')) {
+    err('/linux/netDevices', 'netDevices need a network namespace: add {"type": "network"} to /linux/namespaces');
+  }
 
   const mp = linux.memoryPolicy;
   if (isObject(mp) && typeof mp.mode === 'string') {

@@ -32,6 +32,8 @@ export interface ContainerRecord {
   /** Hooks that run after create returns (poststart at start, poststop at delete). */
   hooks?: { poststart?: unknown[]; poststop?: unknown[] };
   systemdCgroup?: boolean;
+  /** A container without a mount namespace: its mounts are in ours, removed at delete. */
+  hostMounts?: { rootfs: string; keep: number[] };
   /** Written with the first record during create and dropped when create returns. */
   creating?: boolean;
 }
@@ -77,14 +79,28 @@ export function readRecord(root: string, id: string): ContainerRecord | undefine
 }
 
 /** The config as create checked it, kept for exec: the bundle may change or break after create. */
+// Seccomp values past 2^53 are bigints in a loaded config (spec/load.ts): written as the exact
+// digits JSON allows, and read back exactly.
+const BIG = '\u0000bigint:';
+
 export function writeSavedConfig(dir: string, config: unknown): void {
-  fs.writeFileSync(path.join(dir, SAVED_CONFIG), JSON.stringify(config), { mode: 0o600 });
+  let text = JSON.stringify(config, (_k, v) => (typeof v === 'bigint' ? BIG + v : v));
+  if (text.includes('\\u0000bigint:')) text = text.replace(/"\\u0000bigint:(\d+)"/g, '$1');
+  fs.writeFileSync(path.join(dir, SAVED_CONFIG), text, { mode: 0o600 });
 }
 
 /** The config create saved; undefined for a container made before create saved one. */
 export function readSavedConfig(dir: string): unknown {
   const file = path.join(dir, SAVED_CONFIG);
-  return readJsonFile(file, file, `${file} is corrupt; the container cannot be exec'd into`);
+  const config = readJsonFile<Record<string, unknown>>(file, file, `${file} is corrupt; the container cannot be exec'd into`);
+  if (config && /\d{16}/.test(JSON.stringify((config as any).linux?.seccomp ?? null))) {
+    // Digits a double rounded: parse again keeping them.
+    const { parseJsonWithPositions } = require('../spec/json-positions') as typeof import('../spec/json-positions');
+    const parsed = parseJsonWithPositions(fs.readFileSync(file, 'utf8'));
+    (require('../spec/load') as typeof import('../spec/load')).restoreBigIntegers(parsed.value as any, parsed.bigIntegers);
+    return parsed.value;
+  }
+  return config;
 }
 
 /**

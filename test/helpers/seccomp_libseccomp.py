@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 # Builds OCI LinuxSeccomp profiles with libseccomp (Debian python3-seccomp) the way runc does
-# (rules whose action is the default are dropped, unknown names skipped, native arch always in)
+# (rules whose action is the default are dropped, unknown names skipped, native arch always in,
+# several conditions on one argument split into one rule each)
 # and prints each exported BPF program as hex, one per line. Input: a JSON list of profiles on stdin.
 # SECCOMP_BENCH=n: times building the first one instead; SECCOMP_RESOLVE=1: syscall numbers per arch.
 import json, os, statistics, sys, tempfile, time, seccomp
@@ -35,11 +36,18 @@ def build(p):
             continue
         act = action(s['action'], err)
         args = [seccomp.Arg(a['index'], OPS[a['op']], int(a['value']), int(a.get('valueTwo') or 0)) for a in (s.get('args') or [])]
+        # runc: when two conditions test the same argument, each condition becomes a rule of its
+        # own (ORed); otherwise one rule with all of them (ANDed).
+        indexes = [a['index'] for a in (s.get('args') or [])]
+        groups = [[a] for a in args] if len(set(indexes)) < len(indexes) else [args]
         for n in s['names']:
-            try:
-                f.add_rule(act, n, *args)
-            except (RuntimeError, ValueError, OSError):
-                pass
+            for g in groups:
+                try:
+                    f.add_rule(act, n, *g)
+                except (RuntimeError, ValueError, OSError):
+                    # runc skips names the arch does not know; nothing else may fail silently.
+                    if seccomp.resolve_syscall(seccomp.Arch.NATIVE, n) >= 0:
+                        raise
     return f
 
 def export(f):

@@ -317,10 +317,23 @@ test('a child error becomes "what (config.json pointer): step: errno text"', () 
     'report ready, wait on exec.fifo for start: broken pipe');
 });
 
+test('memoryPolicy: set_mempolicy with mode, flags and the node mask, before no_new_privs and any filter', () => {
+  const ops = build((c) => ((c.linux.memoryPolicy = { mode: 'MPOL_BIND', nodes: '0,2-3', flags: ['MPOL_F_STATIC_NODES'] }), (c.process.noNewPrivileges = true))).ops;
+  const mp = ops.find((o) => o.kind === P.MemoryPolicy)!;
+  assert.equal(mp.ints, [2 | (1 << 15)]);
+  assert.equal([...(mp.strs[0] as Buffer)], [0b1101, 0, 0, 0, 0, 0, 0, 0]);
+  assert.is(mp.pointer, '/linux/memoryPolicy');
+  assert.ok(ops.indexOf(mp) < ops.findIndex((o) => o.kind === P.NoNewPrivileges));
+  const local = build((c) => (c.linux.memoryPolicy = { mode: 'MPOL_LOCAL' })).ops.find((o) => o.kind === P.MemoryPolicy)!;
+  assert.equal(local.ints, [4]);
+  assert.is((local.strs[0] as Buffer).length, 0);
+  throwsAt(() => build((c) => (c.linux.memoryPolicy = { mode: 'MPOL_BIND', nodes: '0-x' })), '/linux/memoryPolicy/nodes', /bad node list "0-x"/);
+  throwsAt(() => build((c) => (c.linux.memoryPolicy = { mode: 'MPOL_BIND', nodes: '0', flags: ['MPOL_F_NOPE'] })), '/linux/memoryPolicy/flags/0', /unknown memory policy flag/);
+});
+
 test('fields ocirt does not apply are refused by pointer, never skipped', () => {
-  throwsAt(() => build((c) => (c.linux.memoryPolicy = { mode: 'MPOL_LOCAL' })), '/linux/memoryPolicy', /not supported yet/);
-  throwsAt(() => build((c) => (c.linux.netDevices = { eth9: { name: 'eth0' } })), '/linux/netDevices', /not supported yet/);
   throwsAt(() => build((c) => (c.linux.intelRdt = { closID: 'x' })), '/linux/intelRdt', /not supported yet/);
+  throwsAt(() => build((c) => (c.linux.intelRdt = { closID: 'x' }), { host: { resctrl: false } }), '/linux/intelRdt', /intelRdt needs the resctrl filesystem .* none mounted at \/sys\/fs\/resctrl/);
   throwsAt(() => build((c) => (c.linux.mountLabel = 'system_u:object_r:container_file_t:s0'), { host: { selinux: false } }), '/linux/mountLabel', /SELinux is not enabled/);
   build((c) => (c.linux.netDevices = {}));
 });

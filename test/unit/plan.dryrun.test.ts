@@ -142,4 +142,27 @@ test('user namespace: the child asks for its maps, then becomes root in it', () 
   assert.equal(r.calls[seq.indexOf('setresuid')].args.slice(0, 3), [0, 0, 0]);
 });
 
+test('under a filter that refuses the newer calls: cwd falls back to chdir + getcwd, the lookup uses faccessat, fds close one by one', () => {
+  const p = plan((c) => (c.process.cwd = '/work'));
+  for (const errno of [38 /* ENOSYS */, 1 /* EPERM */]) {
+    const r = dry(p, [{ call: 'openat2', errno, nth: 0 }, { call: 'close_range', errno, nth: 0 }]);
+    assert.is(r.exit, 'exec', JSON.stringify(r.error));
+    const seq = names(r);
+    assert.ok(seq.includes('chdir') && seq.indexOf('getcwd') > seq.indexOf('chdir'), 'chdir, then the getcwd check');
+    assert.is(r.calls.find((c) => c.call === 'chdir')!.path, '/work');
+    assert.ok(seq.includes('faccessat') && !seq.includes('faccessat2'), 'plain faccessat for the PATH lookup');
+    assert.ok(seq.includes('prlimit64'), 'the close loop is bounded by NOFILE');
+  }
+  // Without a refusal the cwd is resolved with openat2 and no chdir happens.
+  assert.not.ok(names(dry(p)).includes('chdir'));
+});
+
+test('the cwd is resolved before a filter that goes in early (no no_new_privs)', () => {
+  const r = dry(plan((c) => {
+    c.process.noNewPrivileges = false;
+    c.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_ERRNO' }] };
+  }));
+  assert.ok(names(r).indexOf('openat2') < names(r).indexOf('seccomp'));
+});
+
 test.run();

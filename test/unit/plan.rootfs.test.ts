@@ -157,7 +157,7 @@ test('--no-pivot: MS_MOVE + chroot; [r]private refused as in runc', () => {
   throwsAt(() => build((c) => (c.linux.rootfsPropagation = 'rprivate'), { noPivot: true }), '/linux/rootfsPropagation', /not safe without pivot_root/);
 });
 
-test('no mount namespace: chroot only, and mounts or masks are errors', () => {
+test('no mount namespace: chroot only; mounts go to the inherited namespace, masks are errors', () => {
   const bare = (c: any) => {
     c.linux.namespaces = c.linux.namespaces.filter((n: any) => n.type !== 'mount');
     c.mounts = [];
@@ -167,7 +167,10 @@ test('no mount namespace: chroot only, and mounts or masks are errors', () => {
   const ops = build(bare);
   assert.equal(kinds(ops), [K.OpenRootfs, K.Pivot, K.Hostname]);
   assert.equal(ops[1].ints, [PivotMode.ChrootOnly, 0]);
-  throwsAt(() => build((c) => (c.linux.namespaces = c.linux.namespaces.filter((n: any) => n.type !== 'mount'))), '/mounts', /mount namespace/);
+  throwsAt(() => build((c) => (c.linux.namespaces = c.linux.namespaces.filter((n: any) => n.type !== 'mount'))), '/linux/maskedPaths', /mount namespace/);
+  const withMounts = build((c) => (bare(c), (c.mounts = [{ destination: '/proc', type: 'proc', source: 'proc' }])));
+  assert.equal(kinds(withMounts).slice(0, 1), [K.OpenRootfs]);
+  assert.ok(withMounts.some((o) => o.pointer === '/mounts/0'));
 });
 
 test('sysctl: before readonlyPaths (/proc/sys), names mapped, pointers escaped', () => {

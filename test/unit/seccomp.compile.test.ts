@@ -41,6 +41,36 @@ test('bad input points into config.json', () => {
   throwsAt(() => compile(base(), { pointer: '/x' }).program && compile(base({ defaultAction: 'BAD' }), { pointer: '/x' }), '/x/defaultAction', /BAD/);
 });
 
+test('several conditions on one argument are alternatives (one rule each, as runc reads them); on different arguments all must hold', () => {
+  const p = (args: any[]): SeccompProfile => ({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['process_vm_readv'], action: 'SCMP_ACT_ERRNO', errnoRet: 9, args }] });
+  const either = p([{ index: 0, value: 100, op: 'SCMP_CMP_EQ' }, { index: 0, value: 200, op: 'SCMP_CMP_EQ' }]);
+  const v = (prof: SeccompProfile, args: bigint[]) => explain(prof, { arch: 'x86_64', syscall: 'process_vm_readv', args }).action;
+  assert.is(v(either, [100n]), 'SCMP_ACT_ERRNO');
+  assert.is(v(either, [200n]), 'SCMP_ACT_ERRNO');
+  assert.is(v(either, [300n]), 'SCMP_ACT_ALLOW');
+  // Once split, a condition on another argument of the same rule is an alternative too (runc).
+  const mixed = p([{ index: 0, value: 100, op: 'SCMP_CMP_EQ' }, { index: 0, value: 200, op: 'SCMP_CMP_EQ' }, { index: 1, value: 7, op: 'SCMP_CMP_EQ' }]);
+  assert.is(v(mixed, [300n, 7n]), 'SCMP_ACT_ERRNO');
+  const both = p([{ index: 0, value: 100, op: 'SCMP_CMP_EQ' }, { index: 1, value: 7, op: 'SCMP_CMP_EQ' }]);
+  assert.is(v(both, [100n, 7n]), 'SCMP_ACT_ERRNO');
+  assert.is(v(both, [100n, 8n]), 'SCMP_ACT_ALLOW');
+  assert.is(v(both, [300n, 7n]), 'SCMP_ACT_ALLOW');
+});
+
+test('argument values: the full 64 bits; past 2^64 - 1, below 0 or a double past 2^53 refused by pointer', () => {
+  const p = (value: any): SeccompProfile => ({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['personality'], action: 'SCMP_ACT_ERRNO', args: [{ index: 0, value, op: 'SCMP_CMP_EQ' }] }] });
+  const max = 18446744073709551615n;
+  const v = (prof: SeccompProfile, a: bigint) => explain(prof, { arch: 'x86_64', syscall: 'personality', args: [a] }).action;
+  assert.is(v(p(max), max), 'SCMP_ACT_ERRNO');
+  assert.is(v(p(max), max - 1n), 'SCMP_ACT_ALLOW');
+  assert.is(v(p(2n ** 53n + 1n), 2n ** 53n + 1n), 'SCMP_ACT_ERRNO');
+  assert.is(v(p(2n ** 53n + 1n), 2n ** 53n), 'SCMP_ACT_ALLOW');
+  const at = '/linux/seccomp/syscalls/0/args/0/value';
+  throwsAt(() => compile(p(max + 1n)), at, /18446744073709551616 is not an integer from 0 to 18446744073709551615/);
+  throwsAt(() => compile(p(-1)), at, /-1 is not an integer from 0/);
+  throwsAt(() => compile(p(2 ** 60)), at, /not an integer from 0/);
+});
+
 test('a program over 4096 instructions is refused with a pointer', () => {
   const names = [...syscallTable(ARCHS.get('SCMP_ARCH_X86_64')!).byName.keys()].slice(0, 300);
   const syscalls: SeccompSyscall[] = names.map((n, i) => ({

@@ -37,7 +37,12 @@ function reference(p: SeccompProfile, an: string, nr: number, args: bigint[]): n
   const restrictive = def !== RET.ALLOW && def !== RET.LOG && def !== ENOSYS_RET;
   if (restrictive && max >= 0 && nr > max) return ENOSYS_RET;
   const mask = arch.bits === 32 ? 0xffffffffn : 0xffffffffffffffffn;
-  for (const s of p.syscalls ?? []) {
+  // runc: a rule with two conditions on one argument is one rule per condition (ORed).
+  const rules = (p.syscalls ?? []).flatMap((s) => {
+    const idx = (s.args ?? []).map((a) => a.index);
+    return new Set(idx).size < idx.length ? s.args!.map((a) => ({ ...s, args: [a] })) : [s];
+  });
+  for (const s of rules) {
     const ret = ACTION_RET(s.action, s.errnoRet ?? 1);
     if (ret === def || !s.names.some((n) => table.byName.get(n) === nr)) continue;
     const ok = (s.args ?? []).every((a) => {
@@ -68,7 +73,13 @@ function compare(p: SeccompProfile, ours: Buffer, theirs: Buffer, seed: number, 
   const rand64 = () => (BigInt(Math.floor(rnd() * 2 ** 32)) << 32n) | BigInt(Math.floor(rnd() * 2 ** 32));
   const pick = () => BigInt.asUintN(64, rnd() < 0.7 ? pool[Math.floor(rnd() * pool.length)] : rand64());
   const withArgs = new Set<string>(), multiRule = new Set<string>();
-  for (const s of p.syscalls ?? []) if (s.args?.length) s.names.forEach((n) => (withArgs.has(n) ? multiRule : withArgs).add(n));
+  for (const s of p.syscalls ?? []) {
+    if (!s.args?.length) continue;
+    // A rule runc splits (two conditions on one argument) is several rules for libseccomp.
+    const split = new Set(s.args.map((a) => a.index)).size < s.args.length;
+    s.names.forEach((n) => (withArgs.has(n) || split ? multiRule : withArgs).add(n));
+    s.names.forEach((n) => withArgs.add(n));
+  }
   const def = defaultRet(p);
   const archs = ['SCMP_ARCH_X86_64', ...(p.architectures ?? [])].filter((a, i, l) => l.indexOf(a) === i);
   for (const an of archs) {
@@ -146,6 +157,8 @@ function randomProfile(seed: number): SeccompProfile {
       if (rnd() < 0.75) {
         const idx = [0, 1, 2, 3, 4, 5].sort(() => rnd() - 0.5).slice(0, 1 + Math.floor(rnd() * 3));
         s.args = idx.map((index) => ({ index, op: pickOf(OPS), value: value(), valueTwo: value() }));
+        // Sometimes a second condition on the same argument, as profiles write alternatives.
+        if (rnd() < 0.25) s.args.push({ index: idx[0], op: pickOf(OPS), value: value(), valueTwo: value() });
       }
       syscalls.push(s);
     }

@@ -165,6 +165,18 @@ test('sysctls: only namespaced ones, and only with their namespace', () => {
   ]);
 });
 
+test('sysctl kernel.hostname with hostname, kernel.domainname with domainname: refused as runc refuses them', () => {
+  assert.equal(problems(edit((c) => (c.linux.sysctl = { 'kernel.hostname': 'other' }))), [
+    '/linux/sysctl/kernel.hostname: sysctl "kernel.hostname" is not allowed as it conflicts with the OCI "hostname" field (/hostname)',
+  ]);
+  assert.equal(problems(edit((c) => ((c.domainname = 'd'), (c.linux.sysctl = { 'kernel.domainname': 'e' })))), [
+    '/linux/sysctl/kernel.domainname: sysctl "kernel.domainname" is not allowed as it conflicts with the OCI "domainname" field (/domainname)',
+  ]);
+  // Either alone is fine.
+  assert.equal(problems(edit((c) => (c.linux.sysctl = { 'kernel.domainname': 'e' }))), []);
+  assert.equal(problems(edit((c) => (delete c.hostname, (c.linux.sysctl = { 'kernel.hostname': 'other' })))), []);
+});
+
 test('idmap mounts need mappings or a user namespace', () => {
   assert.equal(problems(edit((c) => (c.mounts = [{ destination: '/d', source: '/s', type: 'none', options: ['bind', 'idmap'] }]))), [
     '/mounts/0/options: "idmap" needs uidMappings and gidMappings on the mount or a user namespace',
@@ -190,6 +202,21 @@ test('seccomp argument values beyond 2^53 reach the config exactly, as bigint', 
   assert.is(arg.valueTwo, 9223372036854775809n);
   // Small values stay numbers.
   assert.is(parseConfig(JSON.stringify(c)).config.linux!.seccomp!.syscalls![0].args![0].value, 0);
+});
+
+test('seccomp argument values past 2^64 - 1 are refused by pointer (the schema\'s double maximum lets 2^64 through)', () => {
+  const c = base();
+  c.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['ioctl'], action: 'SCMP_ACT_ERRNO', args: [{ index: 1, value: 0, valueTwo: 0, op: 'SCMP_CMP_MASKED_EQ' }] }] };
+  const text = JSON.stringify(c, null, 2).replace('"value": 0', '"value": 18446744073709551616').replace('"valueTwo": 0', '"valueTwo": 18446744073709551615');
+  try {
+    parseConfig(text);
+    assert.unreachable('accepted');
+  } catch (e) {
+    assert.instance(e, OcirtErrors);
+    assert.equal((e as OcirtErrors).errors.map((x) => x.message), [
+      'config.json:46:24 /linux/seccomp/syscalls/0/args/0/value: seccomp argument value 18446744073709551616 is out of range: must be at most 18446744073709551615',
+    ]);
+  }
 });
 
 test('resources: swappiness 0..100 (or Go\'s -1), burst not above a positive quota', () => {
