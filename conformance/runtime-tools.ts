@@ -422,9 +422,17 @@ export function main(argv: string[], log: (s: string) => void = (s) => process.s
       const bad = f.filter((x) => x.kind === 'regression' && !x.expected).length;
       note = f.length ? `${f.length}${bad ? ` (${bad} that runc passes)` : ''}` : '';
     }
+    // Some programs leak their own bundle dir whatever the runtime (a check that fails in the
+    // suite's set-up returns before its clean-up): a bundle dir counts against ocirt only
+    // where runc's run of the same program left fewer.
+    const suiteBundles = results.runc?.[p]?.leftovers.filter((l) => l.startsWith('bundle dir ')).length ?? 0;
     for (const rt of runtimes) {
+      let excused = rt.strict ? suiteBundles : 0;
       for (const l of results[rt.name][p].leftovers) {
-        if (rt.strict) left.push(`${p}: ${l}`);
+        if (rt.strict && excused > 0 && l.startsWith('bundle dir ')) {
+          excused--;
+          note += ` [${rt.name} left ${l}, as runc did: the suite's own]`;
+        } else if (rt.strict) left.push(`${p}: ${l}`);
         else note += ` [${rt.name} left ${l}]`;
       }
     }
