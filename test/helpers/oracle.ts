@@ -9,8 +9,8 @@
  *
  * A config's process.args become `/probe report`; its hooks go (they name host programs);
  * linux.cgroupsPath becomes one of this helper's own; "@BUNDLE@" in a mount source is the fresh
- * bundle (captured engine configs are relocatable this way: "@BUNDLE@/dirs/x" is made as a
- * directory, any other such source as a file).
+ * bundle (captured configs are relocatable this way: "@BUNDLE@/dirs/x" is made as a directory,
+ * "@BUNDLE@/missing/x" not at all, any other such source as a file).
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -72,7 +72,7 @@ function prepare(config: any, bundleDir: string, cgPath: string): any {
   c.linux = { ...(c.linux ?? {}), cgroupsPath: cgPath };
   for (const ns of c.linux.namespaces ?? []) if (ns.path) throw new Error(`corpus config joins the namespace at ${ns.path}`);
   for (const m of c.mounts ?? []) {
-    if (typeof m.source !== 'string' || !m.source.startsWith(bundleDir)) continue;
+    if (typeof m.source !== 'string' || !m.source.startsWith(bundleDir) || m.source.includes('/missing/')) continue;
     if (m.source.includes('/dirs/')) fs.mkdirSync(m.source, { recursive: true });
     else {
       fs.mkdirSync(path.dirname(m.source), { recursive: true });
