@@ -127,7 +127,7 @@ test('run without -i: stdin is a /dev/null the process may write [waits: /dev/nu
   assert.is(r.status, 0);
 });
 
-test('what the process sees (the probe of runc-oracle): ids, caps, seccomp, rlimits, env, mounts, /dev, fds, cgroups', () => {
+test('what the process sees (the probe of runc-oracle): ids, caps, seccomp, rlimits, env, mounts, /dev, fds, cgroups [waits: /dev/null stdio]', () => {
   const r = same((rt) => {
     const o = run(rt, '--rm', '-h', 'the-host', '--memory', '64m', '--pids-limit', '50', IMAGE, '/probe', 'report');
     // What differs by container: its id (in cgroup paths and the overlay's layer dirs).
@@ -314,7 +314,7 @@ test('shared namespaces: --pid, --network, --ipc container:X', () => {
   const r = same((rt) => withRunning(rt, 'ns', ['--ipc', 'shareable'], (n) => {
     const ns = (c: string) => ok('exec', c, '/bin/sh', '-c', 'readlink /proc/self/ns/net; readlink /proc/self/ns/ipc').stdout;
     const theirs = ns(n);
-    const j = seen(run(rt, '--rm', '--pid', `container:${n}`, '--ipc', `container:${n}`, IMAGE, '/bin/sh', '-c', 'cat /proc/1/cmdline | tr "\\0" " "; readlink /proc/self/ns/ipc'));
+    const j = seen(run(rt, '--rm', '--pid', `container:${n}`, '--ipc', `container:${n}`, IMAGE, '/bin/sh', '-c', 'cat /proc/1/cmdline | tr "\\0" " "; echo; readlink /proc/self/ns/ipc'));
     const net = d.docker('run', '--rm', '--runtime', rt, '--network', `container:${n}`, IMAGE, 'readlink', '/proc/self/ns/net');
     return { pid1: j.stdout.split('\n')[0], ipcShared: j.stdout.split('\n')[1] === theirs.split('\n')[1], netShared: net.stdout.trim() === theirs.split('\n')[0], status: j.status };
   }));
