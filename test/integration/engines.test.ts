@@ -19,6 +19,9 @@ const parents = cgroupParentsMadeHere(['ocirt-engines', 'libpod_parent']);
 const IMAGE = 'localhost/ocirt-bb:latest';
 // This machine's bounding set cannot raise NOFILE/NPROC to podman's defaults (runc fails too).
 const ULIMITS = ['--ulimit', 'nofile=1024:1024', '--ulimit', 'nproc=4096:4096'];
+// The same as podman's defaults, for what takes no --ulimit (a pod's infra container).
+process.env.CONTAINERS_CONF = path.join(work, 'containers.conf');
+fs.writeFileSync(process.env.CONTAINERS_CONF, '[containers]\ndefault_ulimits = ["nofile=1024:1024", "nproc=4096:4096"]\n');
 
 interface Out {
   status: number | null;
