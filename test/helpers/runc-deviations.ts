@@ -1,16 +1,21 @@
 /**
  * The one list of deliberate differences between what a container sees under ocirt and under
- * runc (Debian's 1.1.5, the oracle). Each entry says why ocirt differs on purpose and rewrites
- * both runtimes' probe reports the same way, so that only this difference is forgiven. Anything
- * not listed here is a bug in ocirt (or a fix still to be merged).
+ * runc (Debian's 1.1.5, the oracle). Each entry says why ocirt differs on purpose and either
+ * rewrites both runtimes' probe reports the same way, so that only this difference is forgiven,
+ * or names the configs ocirt refuses on purpose (there the oracle checks that ocirt refuses).
+ * Anything not listed here is a bug in ocirt, or a fix still to be merged.
  *
- * A mount line here is the probe's form: "point options propagation fstype source superoptions".
+ * A mount line is the probe's form: "point options propagation fstype source superoptions".
  */
 export interface Deviation {
   what: string;
   why: string;
   /** Rewrites one mount line; returns it unchanged where the deviation does not apply. */
   mount?: (line: string, masked: Set<string>) => string;
+  /** Rewrites a report in place, given the config it ran. */
+  report?: (report: any, config: any) => void;
+  /** Configs ocirt refuses where runc runs them. */
+  refuses?: (config: any) => boolean;
 }
 
 export const DELIBERATE: Deviation[] = [
@@ -31,5 +36,38 @@ export const DELIBERATE: Deviation[] = [
       const f = l.split(' ');
       return masked.has(f[0]) && f[3] === 'tmpfs' && /^ro\b/.test(f[1]) ? `${f[0]} ro,masked ${f[2]} tmpfs masked ro,masked` : l;
     },
+  },
+  {
+    what: 'linux.personality is applied',
+    why: 'runtime-spec 1.3 defines it and ocirt sets it; Debian\'s runc 1.1.5 ignores the field',
+    report: (r, c) => {
+      if (c.linux?.personality) delete r.personality;
+    },
+  },
+  {
+    what: 'domainname is set',
+    why: 'runtime-spec defines it for a container with its own UTS namespace; Debian\'s runc 1.1.5 leaves it unset',
+    report: (r, c) => {
+      if (c.domainname) delete r.domainname;
+    },
+  },
+  {
+    what: 'a mount with uidMappings/gidMappings is idmapped',
+    why: 'runtime-spec 1.3 idmapped mounts; Debian\'s runc 1.1.5 has none and binds the source unmapped',
+    mount: (l) => l.replace(/^(\S+ \S*?),idmapped\b/, '$1'),
+  },
+  {
+    what: 'a cwd that goes through a /proc magic link is refused',
+    why:
+      'CVE-2024-21626: a cwd resolved through /proc/self/cwd or /proc/self/fd can land on a host directory; ocirt ' +
+      'resolves the cwd inside the root without following magic links. Debian\'s runc 1.1.5 follows it',
+    refuses: (c) => /^\/proc\/(self|thread-self|\d+)\/(cwd|fd|root)/.test(c.process?.cwd ?? ''),
+  },
+  {
+    what: 'a mount whose destination lies inside /proc (other than over /proc itself) is refused',
+    why:
+      'a mount over part of procfs can hide the masked and read-only paths (CVE-2019-19921 was of this class); ' +
+      'Debian\'s runc 1.1.5 allows it',
+    refuses: (c) => (c.mounts ?? []).some((m: any) => typeof m.destination === 'string' && m.destination.startsWith('/proc/')),
   },
 ];

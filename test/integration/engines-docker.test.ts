@@ -134,7 +134,7 @@ test('what the process sees (the probe of runc-oracle): ids, caps, seccomp, rlim
     const text = o.stdout.replace(/[0-9a-f]{64}/g, '<id>').replace(/lowerdir=[^ "]*/g, 'lowerdir=<layers>');
     let report: any = text;
     try {
-      report = normalize(JSON.parse(text), { masked: DOCKER_MASKED });
+      report = normalize(JSON.parse(text), { config: { linux: { maskedPaths: [...DOCKER_MASKED] } } });
     } catch {
       /* compared as text */
     }
