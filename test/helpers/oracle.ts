@@ -177,7 +177,7 @@ export function pending(runc: Seen, ocirt: Seen): string[] {
   if (runc.report && ocirt.report) {
     if (runc.report.tty !== ocirt.report.tty) out.push('terminal owner (engines-fixes)');
     const theirs = new Set<string>(runc.report.mounts ?? []);
-    if ((ocirt.report.mounts ?? []).some((l: string) => / tmpfs /.test(l) && !theirs.has(l) && theirs.has(l.replace(/,mode=\d+/, '')))) out.push('tmpfs on an existing directory: no mode= option, the directory\'s mode (engines-fixes)');
+    if ((ocirt.report.mounts ?? []).some((l: string) => / tmpfs /.test(l) && !theirs.has(l) && theirs.has(l.replace(/,mode=\d+/, '')))) out.push('tmpfs on an existing directory: no mode= option, the directory\'s mode (not yet fixed)');
     if (JSON.stringify(runc.report.fdInfo).includes('/dev/null rw') !== JSON.stringify(ocirt.report.fdInfo).includes('/dev/null rw')) out.push('/dev/null stdio (engines-fixes)');
   }
   return out;

@@ -266,7 +266,7 @@ test('volumes: a bind mount, a read-only bind, a named volume across containers'
   assert.is(r.b.stdout, 'kept\n');
 });
 
-test('tmpfs on a directory the image has: options, mode, writable by root [waits: tmpfs on an existing directory (engines-fixes)]', () => {
+test('tmpfs on a directory the image has: options, mode, writable by root [waits: tmpfs on an existing directory takes its mode without a mode= option]', () => {
   const r = same((rt) => seen(run(rt, '--rm', '--tmpfs', '/run:size=1m', '--mount', 'type=tmpfs,dst=/tmp,tmpfs-mode=1770', IMAGE, '/bin/sh', '-c',
     'grep -E " /(run|tmp) " /proc/mounts | cut -d" " -f2-4; stat -c "%n %a" /run /tmp; touch /run/x /tmp/y && echo wrote')));
   assert.match(r.stdout, /wrote/);
