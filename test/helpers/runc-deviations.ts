@@ -1,6 +1,7 @@
 /**
- * The one list of deliberate differences between what a container sees under ocirt and under
- * runc (Debian's 1.1.5, the oracle). Each entry says why ocirt differs on purpose and either
+ * The deliberate differences between what a container sees under ocirt and under runc
+ * (Debian's 1.1.5, the oracle), as the oracle test applies them; the README's "Deliberate
+ * differences from runc" is the list they come from, and the two change together. Each entry says why ocirt differs on purpose and either
  * rewrites both runtimes' probe reports the same way, so that only this difference is forgiven,
  * or names the configs ocirt refuses on purpose (there the oracle checks that ocirt refuses).
  * Anything not listed here is a bug in ocirt, or a fix still to be merged.
