@@ -52,7 +52,7 @@ function count(out, label) {
 }
 
 // Parent cgroups the tests make (ocirt's default parent, the driver tests', the engines').
-const PARENTS = ['ocirt', 'ocirt-test', 'ocirt-engines', 'libpod_parent'];
+const PARENTS = ['ocirt', 'ocirt-test', 'ocirt-engines', 'libpod_parent', 'ocirt-docker', 'ocirt-buildah', 'ocirt-oracle'];
 function parentCgroups() {
   const out = [];
   for (const h of fs.existsSync('/sys/fs/cgroup') ? fs.readdirSync('/sys/fs/cgroup') : []) {

@@ -105,6 +105,7 @@ export function makeBundle(mutate?: (config: any) => void, opts: { prefix?: stri
     },
     cleanup() {
       live.delete(b);
+      if (process.env.OCIRT_CAPTURE_CONFIGS) captureConfig(b);
       unmountUnder(dir);
       fs.rmSync(dir, { recursive: true, force: true });
     },
@@ -127,6 +128,24 @@ export async function withBundle<T>(mutate: ((c: any) => void) | undefined, fn: 
   } finally {
     b.cleanup();
   }
+}
+
+/**
+ * With OCIRT_CAPTURE_CONFIGS=DIR, each bundle's last config is saved there at cleanup, with the
+ * kind of each bundle-local mount source, for the runc-oracle corpus (test/fixtures/oracle).
+ */
+function captureConfig(b: Bundle): void {
+  const sources: Record<string, string> = {};
+  for (const m of b.config?.mounts ?? []) {
+    if (typeof m.source !== 'string' || !m.source.startsWith(b.dir)) continue;
+    sources[m.source] = fs.existsSync(m.source) ? (fs.statSync(m.source).isDirectory() ? 'dir' : 'file') : 'missing';
+  }
+  const dir = process.env.OCIRT_CAPTURE_CONFIGS!;
+  fs.mkdirSync(dir, { recursive: true });
+  // test/run.js runs one file per uvu process, named by a pattern in argv.
+  const file = (process.argv.find((a) => /test\\?\.js/.test(a)) ?? 'unknown').replace(/\\/g, '').replace(/[^\w.-]/g, '').replace(/\.test\.js.*/, '');
+  const name = `${file}-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2, 6)}.json`;
+  fs.writeFileSync(path.join(dir, name), JSON.stringify({ dir: b.dir, config: b.config, sources }));
 }
 
 /** Mount points under `dir`, deepest first (from /proc/self/mountinfo). */

@@ -19,6 +19,9 @@ const parents = cgroupParentsMadeHere(['ocirt-engines', 'libpod_parent']);
 const IMAGE = 'localhost/ocirt-bb:latest';
 // This machine's bounding set cannot raise NOFILE/NPROC to podman's defaults (runc fails too).
 const ULIMITS = ['--ulimit', 'nofile=1024:1024', '--ulimit', 'nproc=4096:4096'];
+// The same as podman's defaults, for what takes no --ulimit (a pod's infra container).
+process.env.CONTAINERS_CONF = path.join(work, 'containers.conf');
+fs.writeFileSync(process.env.CONTAINERS_CONF, '[containers]\ndefault_ulimits = ["nofile=1024:1024", "nproc=4096:4096"]\n');
 
 interface Out {
   status: number | null;
@@ -45,8 +48,20 @@ function ok(cmd: string, args: string[]): Out {
   return r;
 }
 
-const P = ['--root', path.join(work, 'podman/storage'), '--runroot', path.join(work, 'podman/run'), '--tmpdir', path.join(work, 'podman/tmp'), '--runtime', OCIRT, '--cgroup-manager', 'cgroupfs', '--events-backend', 'file'];
+const PODMAN_BASE = ['--root', path.join(work, 'podman/storage'), '--runroot', path.join(work, 'podman/run'), '--tmpdir', path.join(work, 'podman/tmp'), '--cgroup-manager', 'cgroupfs', '--events-backend', 'file'];
+const P = [...PODMAN_BASE, '--runtime', OCIRT];
 const podman = (...args: string[]) => sh('podman', [...P, ...args]);
+type Rt = 'runc' | 'ocirt';
+/** podman with runc (Debian's) or ocirt as its runtime. */
+const podmanWith = (rt: Rt, ...args: string[]) => sh('podman', [...PODMAN_BASE, '--runtime', rt === 'runc' ? 'runc' : OCIRT, ...args]);
+
+/** Runs `scenario` under runc and under ocirt; both must give the same; returns runc's. */
+function same<T>(scenario: (rt: Rt) => T): T {
+  const want = scenario('runc');
+  const got = scenario('ocirt');
+  assert.equal(got, want, 'ocirt ended differently from runc');
+  return want;
+}
 
 function imageTar(): string {
   const rootfs = path.join(work, 'rootfs');
@@ -142,6 +157,47 @@ test('podman exec: output, exit codes (127 for a missing program), -e/-u/-w, -d,
   } finally {
     podman('rm', '-f', '-t', '0', 'eng-x1');
   }
+});
+
+test('podman pods: containers of a pod share its network, ipc and uts, not its pid namespace', () => {
+  const r = same((rt) => {
+    const pod = `pod-${rt}`;
+    const ok = (...a: string[]) => {
+      const o = podmanWith(rt, ...a);
+      if (o.status !== 0) throw new Error(`podman ${a.join(' ')} exited ${o.status}: ${o.stderr.trim()}`);
+      return o.stdout;
+    };
+    ok('pod', 'create', '--name', pod, '--network', 'none', '--hostname', 'podhost');
+    try {
+      ok('run', '-d', '--pod', pod, '--name', `${pod}-a`, ...ULIMITS, IMAGE, '/bin/sleep', '1000');
+      const ns = 'hostname; for n in net ipc uts pid; do readlink /proc/self/ns/$n; done';
+      const a = ok('exec', `${pod}-a`, '/bin/sh', '-c', ns).split('\n');
+      const b = ok('run', '--rm', '--pod', pod, ...ULIMITS, IMAGE, '/bin/sh', '-c', ns).split('\n');
+      return { hostname: [a[0], b[0]], shared: [1, 2, 3, 4].map((i) => a[i] === b[i]) };
+    } finally {
+      podmanWith(rt, 'pod', 'rm', '-f', '-t', '0', pod);
+    }
+  });
+  assert.equal(r, { hostname: ['podhost', 'podhost'], shared: [true, true, true, false] });
+});
+
+test('podman: --user, capabilities, seccomp, limits as the process sees them', () => {
+  const r = same((rt) => {
+    const o = podmanWith(rt, 'run', '--rm', '--network', 'none', ...ULIMITS, '--user', '1000:1000', '--cap-add', 'NET_RAW', '--memory', '64m', '--pids-limit', '50', IMAGE, '/bin/sh', '-c',
+      'id; grep -E "^(Cap(Eff|Prm|Bnd)|NoNewPrivs|Seccomp):" /proc/self/status; cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/pids/pids.max; ulimit -n');
+    return { status: o.status, stdout: o.stdout, stderr: o.stderr };
+  });
+  assert.is(r.status, 0, r.stderr);
+  assert.match(r.stdout, /^uid=1000/);
+});
+
+test('podman --read-only and --tmpfs: the image\'s files copied up, the root read-only [waits: tmpfs on an existing directory takes its mode without a mode= option]', () => {
+  const r = same((rt) => {
+    const o = podmanWith(rt, 'run', '--rm', '--network', 'none', ...ULIMITS, '--read-only', '--tmpfs', '/etc', IMAGE, '/bin/sh', '-c',
+      'touch /x 2>&1; touch /tmp/y /run/z /etc/w && echo writable; cat /etc/group | head -1; grep -E " /(tmp|run|var/tmp|etc) " /proc/mounts | cut -d" " -f2-4 | sort');
+    return { status: o.status, stdout: o.stdout, stderr: o.stderr };
+  });
+  assert.match(r.stdout, /Read-only file system\nwritable\nroot:x:0:/);
 });
 
 test('containerd: ctr task exec into a running task', () => {
