@@ -671,14 +671,22 @@ int DoMount(ChildCtx* ctx, const Op& op) {
     char dbuf[4200];
     size_t dlen = 0;
     dbuf[0] = 0;
+    // runc: a tmpfs on a directory of the image gets that directory's mode, set on the new
+    // mount after it is made, so it wins over a mode= option (Docker's tmpfs-mode=1770 on an
+    // image's 1777 /tmp ends up 1777 under runc); on a directory made here it keeps the mode the
+    // options or the kernel (1777) give it. A tmpfs mounted read-only at once cannot be changed
+    // afterwards: there the mode goes first in the options, and a mode= of the config wins.
+    int inherit_mode = -1;
     if ((bits & kMountTmpfsInheritMode) && !created) {
-      // runc: a tmpfs takes the mode of the directory it covers unless the options say otherwise;
-      // on a directory made here it keeps the kernel's 1777, as in runc.
       struct stat st;
       if (Fstat(target, &st) < 0) Fail(ctx, "fstat of the mount point", target);
-      Append(dbuf, sizeof dbuf, &dlen, "mode=", 5);
-      AppendUnsigned(dbuf, sizeof dbuf, &dlen, st.st_mode & 07777, 8, 4);
-      if (data[0]) Append(dbuf, sizeof dbuf, &dlen, ",", 1);
+      inherit_mode = static_cast<int>(st.st_mode & 07777);
+      if ((flags & MS_RDONLY) && !(bits & kMountDeferRo)) {
+        Append(dbuf, sizeof dbuf, &dlen, "mode=", 5);
+        AppendUnsigned(dbuf, sizeof dbuf, &dlen, static_cast<uint64_t>(inherit_mode), 8, 4);
+        if (data[0]) Append(dbuf, sizeof dbuf, &dlen, ",", 1);
+        inherit_mode = -1;
+      }
     }
     if (!Append(dbuf, sizeof dbuf, &dlen, data, Len(data))) {
       errno = E2BIG;
@@ -730,6 +738,12 @@ int DoMount(ChildCtx* ctx, const Op& op) {
       if (CopyTree(copy_src, dst, 0, &step) < 0) Fail(ctx, step, dst, copy_src);
       Close(dst);
       Close(copy_src);
+    }
+    if (inherit_mode >= 0) {
+      int dst = OpenAt(mnt, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      if (dst < 0) Fail(ctx, "open the new tmpfs to set its mode", mnt);
+      if (Fchmod(dst, static_cast<mode_t>(inherit_mode)) < 0) Fail(ctx, "fchmod of the new tmpfs to the covered directory's mode", mnt, dst);
+      Close(dst);
     }
     if ((rset || rclr) && MountSetattr(mnt, true, rset, rclr, 0) < 0) Fail(ctx, "mount_setattr (recursive attributes)", mnt);
   }

@@ -72,7 +72,7 @@ export const MountBits = {
   DeferRo: 0x4,
   /** On EPERM/EBUSY, rbind fallbackSource instead, with the flags applied recursively. */
   Fallback: 0x8,
-  /** tmpfs: prepend mode=<mode of the existing target dir> to the data, as runc does. */
+  /** tmpfs on an existing dir: its root gets that dir's mode after the mount, as runc does (over any mode=). */
   TmpfsInheritMode: 0x10,
   /** The target may lie on procfs (a proc mount on /proc, a bind of procfs, lxcfs files). */
   MayTargetProc: 0x20,
