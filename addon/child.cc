@@ -10,9 +10,9 @@
 //   written, untested here (no LSM on the test host): apparmor / selinux labels; execCPUAffinity
 //     ops exist but buildPlan does not emit them for the init (config.md: not for the init).
 //
-// The child's entry and its op interpreter: reset what Node left behind (signal dispositions and
-// mask), arm the parent-death signal, become non-dumpable (CVE-2019-5736) and a session leader,
-// then run the plan's ops in order. Kinds >= 100 go to RunRootfsOp (addon/rootfs*.cc), the
+// The init's op interpreter (ocirt-init, init_main.cc): reset what the runtime left behind
+// (ignored signals and the blocked mask survive execve), arm the parent-death signal, become
+// non-dumpable and a session leader, then run the plan's ops in order. Kinds >= 100 go to RunRootfsOp (addon/rootfs*.cc), the
 // others to RunProcessOp (child_process.cc). The last op execve's, so the loop never ends.
 //
 // Failure before Ready: a kSyncError record (op index, errno, step) and exit 1; the parent turns
@@ -210,7 +210,8 @@ void ChildMain(const ChildStart& st) {
   CloseInherited(st);
   // Killed with the parent until Ready (cleared there: the init must outlive create).
   sys::Prctl(PR_SET_PDEATHSIG, SIGKILL);
-  // Non-dumpable until execve: nothing in the container may open /proc/<init>/exe (CVE-2019-5736).
+  // Non-dumpable until execve: without CAP_SYS_PTRACE nothing in the container may open
+  // /proc/<init>/exe; with it, what it opens is the sealed memfd, never a host file (CVE-2019-5736).
   sys::Prctl(PR_SET_DUMPABLE, 0);
   // Our own session, as runc's init: the container is out of the caller's job control.
   sys::Raw(__NR_setsid);

@@ -1,13 +1,13 @@
-// What every piece of code that runs in the cloned child shares.
+// What every piece of code of the container side shares: it runs in ocirt-init (init_main.cc),
+// the program the runtime's clone execs from a sealed memfd, and in the test-only dry-run addon.
 //
 // Note to the rootfs side (from the process side, addon/child.cc): the kernel seam is
 // addon/syscalls.h (sys::Raw and friends, -errno results); using it for your calls too makes
 // them visible to the dry-run recorder. ChildCtx is unchanged; ctx->fifo_fd is set by the
 // process side before op 0 and must not be touched by rootfs ops.
 //
-// After clone the child is a copy of a multithreaded process: it may only make raw,
-// async-signal-safe syscalls. No malloc, no C++ exceptions, no std::string, no N-API, no
-// stdio. Handlers get a ChildCtx and one Op, return 0 on success, and report a failure with
+// Raw syscalls only, through the seam: no malloc, no C++ exceptions, no std::string, no N-API,
+// no stdio (test/unit/contract.test.ts holds the init's libc imports to an allowlist). Handlers get a ChildCtx and one Op, return 0 on success, and report a failure with
 // ChildFail (which does not return).
 #pragma once
 #include <cstdint>
