@@ -13,6 +13,7 @@
 // for an exec plan. first op: the ops before it already ran in the clone (the user namespace's
 // maps, which must be written before an exec if the init is to keep its capabilities).
 #include <errno.h>
+#include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 
@@ -60,6 +61,10 @@ int main(int argc, char** argv) {
   sys::Raw(__NR_munmap, map, st.st_size);
   sys::Close(plan_fd);
   if (static_cast<uint64_t>(v[5]) > plan.nops) ChildFail(&ctx, EINVAL, "first op out of range");
+  // Inherited without close-on-exec (they had to survive our own exec): the container's process
+  // must not get them, and the parent reads the sync socket's EOF as "execve succeeded".
+  for (int i = 1; i <= 3; i++)
+    if (v[i] >= 0) sys::Fcntl(static_cast<int>(v[i]), F_SETFD, FD_CLOEXEC);
   ChildStart start = {&plan, static_cast<int>(v[1]), static_cast<int>(v[2]), static_cast<int>(v[3]), static_cast<int>(v[4]), nullptr, 0, static_cast<uint32_t>(v[5])};
   ChildMain(start);
 }
