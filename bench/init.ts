@@ -36,19 +36,21 @@ const sh = (argv: string[]) => spawnSync(argv[0], argv.slice(1), { stdio: 'ignor
 
 try {
   const cands: Candidate[] = [{ name: 'node -e 0', run: command(['node', '-e', '0'], env) }];
+  // Ids differ per runtime: the default cgroup path is named after the id.
+  const ids = (rt: { name: string }, what: string) => `bench-${what}-${runtimes.indexOf(rt as any)}-${process.pid}`;
   for (const rt of runtimes) {
-    const id = `bench-create-${process.pid}`;
+    const id = ids(rt, 'create');
     cands.push({ name: `${rt.name} create`, before: () => sh([...rt.argv, 'delete', '-f', id]), run: () => sh([...rt.argv, 'create', '-b', b.dir, id]) });
   }
   for (const rt of runtimes) {
-    const id = `bench-exec-${process.pid}`;
+    const id = ids(rt, 'exec');
     if (!sh([...rt.argv, 'run', '-d', '-b', long.dir, id])) throw new Error(`${rt.name} run -d failed`);
     cands.push({ name: `${rt.name} exec`, run: () => sh([...rt.argv, 'exec', id, '/bin/true']) });
   }
   process.stdout.write(report(`create and exec, ${rounds} rounds`, measure(cands, rounds), 'node -e 0'));
 } finally {
   for (const rt of runtimes) {
-    for (const id of [`bench-create-${process.pid}`, `bench-exec-${process.pid}`]) sh([...rt.argv, 'delete', '-f', id]);
+    for (const what of ['create', 'exec']) sh([...rt.argv, 'delete', '-f', `bench-${what}-${runtimes.indexOf(rt)}-${process.pid}`]);
   }
   b.cleanup();
   long.cleanup();
