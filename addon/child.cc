@@ -10,9 +10,9 @@
 //   written, untested here (no LSM on the test host): apparmor / selinux labels; execCPUAffinity
 //     ops exist but buildPlan does not emit them for the init (config.md: not for the init).
 //
-// The child's entry and its op interpreter: reset what Node left behind (signal dispositions and
-// mask), arm the parent-death signal, become non-dumpable (CVE-2019-5736) and a session leader,
-// then run the plan's ops in order. Kinds >= 100 go to RunRootfsOp (addon/rootfs*.cc), the
+// The init's op interpreter (ocirt-init, init_main.cc): reset what the runtime left behind
+// (ignored signals and the blocked mask survive execve), arm the parent-death signal, become
+// non-dumpable and a session leader, then run the plan's ops in order. Kinds >= 100 go to RunRootfsOp (addon/rootfs*.cc), the
 // others to RunProcessOp (child_process.cc). The last op execve's, so the loop never ends.
 //
 // Failure before Ready: a kSyncError record (op index, errno, step) and exit 1; the parent turns
@@ -31,77 +31,17 @@
 
 namespace ocirt {
 
-namespace sys {
-long RealRaw(long nr, long a, long b, long c, long d, long e, long f) {
-  long r = syscall(nr, a, b, c, d, e, f);
-  return r == -1 ? -errno : r;
-}
-RawFn g_raw = RealRaw;
-}  // namespace sys
-
 int g_fifo_w = -1;
 bool g_dry_run = false;
 static ChildCtx g_ctx;
 
 void ChildProcessReset();
 void ChildExecReset();
-// Statics back to their state at clone (for childDryRun, which runs the interpreter in-process).
+// Statics back to their state at start (for childDryRun, which runs the interpreter in-process).
 void ChildResetState() {
   g_fifo_w = -1;
   ChildProcessReset();
   ChildExecReset();
-}
-
-const char* ErrnoText(int err) {
-  switch (err) {
-    case EPERM: return "operation not permitted";
-    case ENOENT: return "no such file or directory";
-    case ESRCH: return "no such process";
-    case EINTR: return "interrupted system call";
-    case EIO: return "input/output error";
-    case ENXIO: return "no such device or address";
-    case E2BIG: return "argument list too long";
-    case ENOEXEC: return "exec format error";
-    case EBADF: return "bad file descriptor";
-    case ECHILD: return "no child processes";
-    case EAGAIN: return "resource temporarily unavailable";
-    case ENOMEM: return "cannot allocate memory";
-    case EACCES: return "permission denied";
-    case EFAULT: return "bad address";
-    case EBUSY: return "device or resource busy";
-    case EEXIST: return "file exists";
-    case EXDEV: return "invalid cross-device link";
-    case ENODEV: return "no such device";
-    case ENOTDIR: return "not a directory";
-    case EISDIR: return "is a directory";
-    case EINVAL: return "invalid argument";
-    case EMFILE: return "too many open files";
-    case ENOTTY: return "inappropriate ioctl for device";
-    case ETXTBSY: return "text file busy";
-    case ENOSPC: return "no space left on device";
-    case EROFS: return "read-only file system";
-    case EPIPE: return "broken pipe";
-    case ERANGE: return "numerical result out of range";
-    case ENAMETOOLONG: return "file name too long";
-    case ENOSYS: return "function not implemented";
-    case ELOOP: return "too many levels of symbolic links";
-    case EUSERS: return "too many users";
-    case EOPNOTSUPP: return "operation not supported";
-    case ETIMEDOUT: return "connection timed out";
-    default: return nullptr;
-  }
-}
-
-long WriteAll(int fd, const void* buf, size_t n) {
-  const char* p = static_cast<const char*>(buf);
-  size_t done = 0;
-  while (done < n) {
-    long r = sys::Write(fd, p + done, n - done);
-    if (r < 0) return r;
-    if (r == 0) return -EIO;
-    done += static_cast<size_t>(r);
-  }
-  return static_cast<long>(done);
 }
 
 static long SendRecord(int fd, const SyncRecord& r, int passfd) {
@@ -207,9 +147,9 @@ static void ResetSignals() {
   sys::Raw(__NR_rt_sigprocmask, SIG_SETMASK, sys::P(&empty), 0, 8);
 }
 
-[[noreturn]] static void RunPlan(ChildCtx* ctx) {
+[[noreturn]] static void RunPlan(ChildCtx* ctx, uint32_t first) {
   const Plan* plan = ctx->plan;
-  for (uint32_t i = 0; i < plan->nops; i++) {
+  for (uint32_t i = first; i < plan->nops; i++) {
     ctx->op_index = i;
     const Op& op = plan->ops[i];
     if (op.kind >= 100) {
@@ -270,11 +210,12 @@ void ChildMain(const ChildStart& st) {
   CloseInherited(st);
   // Killed with the parent until Ready (cleared there: the init must outlive create).
   sys::Prctl(PR_SET_PDEATHSIG, SIGKILL);
-  // Non-dumpable until execve: nothing in the container may open /proc/<init>/exe (CVE-2019-5736).
+  // Non-dumpable until execve: without CAP_SYS_PTRACE nothing in the container may open
+  // /proc/<init>/exe; with it, what it opens is the sealed memfd, never a host file (CVE-2019-5736).
   sys::Prctl(PR_SET_DUMPABLE, 0);
   // Our own session, as runc's init: the container is out of the caller's job control.
   sys::Raw(__NR_setsid);
-  RunPlan(ctx);
+  RunPlan(ctx, st.first_op);
 }
 
 }  // namespace ocirt

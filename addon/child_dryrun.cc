@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <setjmp.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sched.h>
 #include <sys/prctl.h>
@@ -197,7 +198,7 @@ Napi::Value ChildDryRun(const Napi::CallbackInfo& info) {
   auto buf = info[0].As<Napi::Buffer<uint8_t>>();
   Plan plan;
   const char* why = nullptr;
-  if (!DecodePlan(buf.Data(), buf.Length(), &plan, &why)) {
+  if (!DecodePlan(buf.Data(), buf.Length(), &plan, &why, malloc)) {
     Napi::Error::New(env, why).ThrowAsJavaScriptException();
     return env.Undefined();
   }
@@ -253,7 +254,7 @@ Napi::Value ChildDryRun(const Napi::CallbackInfo& info) {
     e.Set("fullMessage", Napi::Boolean::New(env, (d.error.arg & kErrFullMessage) != 0));
     r.Set("error", e);
   }
-  FreePlan(&plan);
+  free(const_cast<Op*>(plan.ops));
   return r;
 }
 

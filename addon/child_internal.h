@@ -8,41 +8,8 @@
 
 namespace ocirt {
 
-// The same numbers as ProcessOp in src/plan/ops.ts (layouts documented there).
-enum ProcessOpKind : uint16_t {
-  kOpNamespaces = 1,
-  kOpJoinNamespace = 2,
-  kOpUserNamespace = 3,
-  kOpUnshare = 4,
-  kOpTimeNamespace = 5,
-  kOpForkInit = 6,
-  kOpNsReady = 7,
-  kOpCgroupNamespace = 8,
-  kOpRlimit = 9,
-  kOpOomScoreAdj = 10,
-  kOpCreateContainerHooks = 20,
-  kOpConsole = 21,
-  kOpApparmor = 22,
-  kOpSelinuxLabel = 23,
-  kOpPersonality = 24,
-  kOpScheduler = 25,
-  kOpIoPriority = 26,
-  kOpNoNewPrivileges = 27,
-  kOpSeccomp = 28,
-  kOpCwd = 29,
-  kOpBounding = 30,
-  kOpIdentity = 31,
-  kOpCapabilities = 32,
-  kOpUmask = 33,
-  kOpResolveExec = 34,
-  kOpReady = 35,
-  kOpStartContainerHook = 36,
-  kOpCpuAffinity = 37,
-  kOpExec = 38,
-  kOpMemoryPolicy = 39,
-};
-
-// What the parent hands to the child at clone (it lives in the parent's memory, copied by clone).
+// What the init starts from (addon/init_main.cc reads it from its arguments; the dry-run makes
+// one up).
 struct ChildStart {
   const Plan* plan;
   int sync_fd;  // the child's end of the socketpair
@@ -51,6 +18,7 @@ struct ChildStart {
   int keep_below;  // 3 + preserved fds: the child closes every other inherited fd at once
   const int* cgroup_task_fds;  // v1 `tasks` files (O_WRONLY) the child writes 0 to, first of all
   int ncgroup_task_fds;
+  uint32_t first_op = 0;  // the ops before it ran before the exec (spawn.cc: the user namespace made at clone)
 };
 
 [[noreturn]] void ChildMain(const ChildStart& start);
@@ -118,9 +86,6 @@ struct StrBuf {
     return *this;
   }
 };
-
-// "operation not permitted" for the errnos engines match; "errno N" otherwise.
-const char* ErrnoText(int err);
 
 // Writes all of buf to fd (the child's stderr messages, hook stdin).
 long WriteAll(int fd, const void* buf, size_t n);

@@ -1,9 +1,16 @@
 // spawn(planBuffer, options, onEvent) -> init pid, and sendFd(socketPath, fd, message?).
 //
-// The parent side of create: decode the plan (all allocation happens here, before clone), open
-// exec.fifo for the child, make the sync socketpair, block every signal in this thread, clone
-// (clone3 with CLONE_INTO_CGROUP when given a cgroup2 dir fd), restore the mask, and then serve
-// the child's records one at a time, synchronously:
+// The parent side of create: decode the plan (all allocation happens here, before clone), put
+// its bytes in a sealed memfd, open exec.fifo for the child, make the sync socketpair, block
+// every signal in this thread, clone (clone3 with CLONE_INTO_CGROUP when given a cgroup2 dir fd),
+// restore the mask, and then serve the child's records one at a time, synchronously.
+//
+// The clone runs only the few raw syscalls of ExecInit (below): its v1 cgroup placement, the
+// maps of a user namespace it was born in (so that it is root there and keeps its capabilities
+// across the exec), then execveat of ocirt-init (init_main.cc) from a sealed memfd copy. Every
+// op of the plan after that runs in the init, never in a copy of node (CVE-2019-5736).
+//
+// Records:
 //   kSyncUsernsReady  write /proc/<pid>/{setgroups,uid_map,gid_map} from the UserNamespace op
 //   kSyncTimeOffsets  write /proc/<pid>/timens_offsets from the TimeNamespace op
 //   kSyncInitPid      (slow path) the init is the intermediate's child: reap the intermediate
@@ -21,8 +28,14 @@
 #include <linux/sched.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
+#include <dlfcn.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/sendfile.h>
+#include <sys/stat.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
@@ -30,9 +43,22 @@
 #include <unistd.h>
 
 #include <string>
+#include <vector>
 
 #include "child_internal.h"
 #include "registry.h"
+#include "rootfs_ops.h"
+
+#ifndef MFD_EXEC
+#define MFD_EXEC 0x0010U
+#endif
+#ifndef F_SEAL_SEAL
+#define F_SEAL_SEAL 0x0001
+#define F_SEAL_SHRINK 0x0002
+#define F_SEAL_GROW 0x0004
+#define F_SEAL_WRITE 0x0008
+#define F_ADD_SEALS 1033
+#endif
 
 #ifndef CLONE_INTO_CGROUP
 #define CLONE_INTO_CGROUP 0x200000000ULL
@@ -243,6 +269,127 @@ bool WriteIdMaps(const Plan& plan, uint32_t index, pid_t pid, ChildError* ce) {
   return true;
 }
 
+constexpr int kSeals = F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE;
+
+// A memfd holding `n` bytes of `src` (or of file `src_fd`), sealed read-only. -errno on failure.
+int SealedMemfd(const char* name, bool exec, const uint8_t* src, size_t n, int src_fd) {
+  unsigned flags = MFD_CLOEXEC | MFD_ALLOW_SEALING;
+  int fd = memfd_create(name, flags | (exec ? MFD_EXEC : 0));
+  if (fd < 0 && exec && errno == EINVAL) fd = memfd_create(name, flags);  // a kernel before MFD_EXEC
+  if (fd < 0) return -errno;
+  size_t done = 0;
+  while (done < n) {
+    ssize_t k = src_fd >= 0 ? sendfile(fd, src_fd, nullptr, n - done) : write(fd, src + done, n - done);
+    if (k < 0 && errno == EINTR) continue;
+    if (k <= 0) {
+      int e = k < 0 ? errno : EIO;
+      close(fd);
+      return -e;
+    }
+    done += static_cast<size_t>(k);
+  }
+  if (fcntl(fd, F_ADD_SEALS, kSeals) < 0) {
+    int e = errno;
+    close(fd);
+    return -e;
+  }
+  return fd;
+}
+
+// The sealed copy of ocirt-init (next to this addon), made once per runtime process.
+int InitMemfd(std::string* why) {
+  static int fd = -1;
+  if (fd >= 0) return fd;
+  Dl_info info;
+  if (!dladdr(reinterpret_cast<void*>(&SealedMemfd), &info) || !info.dli_fname) {
+    *why = "find ocirt-init: dladdr failed";
+    return -1;
+  }
+  std::string path = info.dli_fname;
+  size_t slash = path.rfind('/');
+  path = (slash == std::string::npos ? std::string(".") : path.substr(0, slash)) + "/ocirt-init";
+  int src = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  struct stat st;
+  if (src < 0 || fstat(src, &st) < 0) {
+    *why = "open " + path + ": " + ErrText(errno);
+    if (src >= 0) close(src);
+    return -1;
+  }
+  int m = SealedMemfd("ocirt-init", true, nullptr, static_cast<size_t>(st.st_size), src);
+  close(src);
+  if (m < 0) {
+    *why = "copy " + path + " into a sealed memfd: " + ErrText(-m);
+    return -1;
+  }
+  fd = m;
+  return fd;
+}
+
+// What the clone needs to reach ocirt-init; built before clone (the clone may not allocate).
+struct InitExec {
+  int init_fd;
+  int sync_fd;
+  const Plan* plan;
+  uint32_t userns_op;  // the UserNamespace op to finish before the exec, or ~0u
+  const int* task_fds;
+  int ntask_fds;
+  const int* keep_fds;  // fds the init needs: their close-on-exec flag is cleared
+  int nkeep;
+  int keep_below;      // and 0 .. keep_below-1 (stdio, the preserved fds)
+  char* const* argv;
+  char* const* envp;
+};
+
+// In the clone: nothing but raw syscalls. Failures go to the parent as a kSyncError.
+[[noreturn]] void ExecInit(const InitExec& x) {
+  auto fail = [&](uint32_t op, int err, const char* detail) {
+    SyncRecord r;
+    char* z = reinterpret_cast<char*>(&r);
+    for (size_t i = 0; i < sizeof(r); i++) z[i] = 0;
+    r.type = kSyncError;
+    r.err = err;
+    r.op_index = op;
+    StrBuf b(r.detail, sizeof(r.detail));
+    b.Add(detail);
+    sys::Write(x.sync_fd, &r, sizeof(r));
+    sys::ExitGroup(1);
+  };
+  // Into the v1 cgroups before anything else, so all that follows (and the intermediate process
+  // of a joined pid namespace) is inside them. A task that moves itself (0 into `tasks`) skips
+  // the global threadgroup lock that moving another pid takes, and with it the RCU grace period
+  // that lock waits for: 10-25 ms of every create on a v1 host.
+  for (int i = 0; i < x.ntask_fds; i++) {
+    long r = sys::Write(x.task_fds[i], "0", 1);
+    if (r < 0) fail(kOpIndexCgroupPlacement, static_cast<int>(-r), "write 0 to tasks");
+  }
+  sys::Prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (x.userns_op != ~0u) {
+    // Born in a new user namespace: an exec before our maps exist would drop every capability.
+    const Op& op = x.plan->ops[x.userns_op];
+    SyncRecord r;
+    char* z = reinterpret_cast<char*>(&r);
+    for (size_t i = 0; i < sizeof(r); i++) z[i] = 0;
+    r.type = kSyncUsernsReady;
+    r.op_index = x.userns_op;
+    if (sys::Write(x.sync_fd, &r, sizeof(r)) != static_cast<long>(sizeof(r))) sys::ExitGroup(1);
+    if (sys::Read(x.sync_fd, &r, sizeof(r)) != static_cast<long>(sizeof(r)) || r.type != kSyncAck) sys::ExitGroup(1);
+    long e = 0;
+    if (!OpInt(op, 0) && (e = sys::Raw(__NR_setgroups, 0, 0)) < 0) fail(x.userns_op, static_cast<int>(-e), "setgroups");
+    if ((e = sys::Raw(__NR_setresgid, 0, 0, 0)) < 0) fail(x.userns_op, static_cast<int>(-e), "setresgid 0 in the user namespace");
+    if ((e = sys::Raw(__NR_setresuid, 0, 0, 0)) < 0) fail(x.userns_op, static_cast<int>(-e), "setresuid 0 in the user namespace");
+    sys::Prctl(PR_SET_PDEATHSIG, SIGKILL);  // a credential change cleared it
+  }
+  for (int i = 0; i < x.nkeep; i++)
+    if (x.keep_fds[i] >= 0) sys::Fcntl(x.keep_fds[i], F_SETFD, 0);
+  for (int fd = 0; fd < x.keep_below; fd++) {
+    long fl = sys::Fcntl(fd, F_GETFD);
+    if (fl > 0 && (fl & FD_CLOEXEC)) sys::Fcntl(fd, F_SETFD, fl & ~FD_CLOEXEC);
+  }
+  long e = sys::Execveat(x.init_fd, "", x.argv, x.envp, AT_EMPTY_PATH);
+  fail(0, static_cast<int>(-e), "execveat ocirt-init");
+  sys::ExitGroup(1);
+}
+
 Napi::Object Event(Napi::Env env, const char* type, pid_t pid) {
   Napi::Object ev = Napi::Object::New(env);
   ev.Set("type", type);
@@ -265,13 +412,13 @@ Napi::Value Spawn(const Napi::CallbackInfo& info) {
 
   Plan plan;
   const char* why = nullptr;
-  if (!DecodePlan(buf.Data(), buf.Length(), &plan, &why)) {
+  if (!DecodePlan(buf.Data(), buf.Length(), &plan, &why, malloc)) {
     Napi::Error::New(env, why).ThrowAsJavaScriptException();
     return env.Undefined();
   }
   struct PlanGuard {
     Plan* p;
-    ~PlanGuard() { FreePlan(p); }
+    ~PlanGuard() { free(const_cast<Op*>(p->ops)); }
   } plan_guard{&plan};
   if (plan.nops == 0 || plan.ops[0].kind != kOpNamespaces) {
     Napi::Error::New(env, "plan: op 0 must be Namespaces").ThrowAsJavaScriptException();
@@ -325,7 +472,39 @@ Napi::Value Spawn(const Napi::CallbackInfo& info) {
     if (fifo_w >= 0) close(fifo_w);
     return ThrowErrno(env, "socketpair", e);
   }
-  ChildStart start = {&plan, sv[1], fifo_r, fifo_w, 3 + preserved, task_fds, ntask_fds};
+  std::string init_why;
+  int init_fd = InitMemfd(&init_why);
+  int plan_fd = init_fd < 0 ? -1 : SealedMemfd("ocirt-plan", false, buf.Data(), buf.Length(), -1);
+  if (init_fd < 0 || plan_fd < 0) {
+    close(sv[0]);
+    close(sv[1]);
+    if (fifo_r >= 0) close(fifo_r);
+    if (fifo_w >= 0) close(fifo_w);
+    if (init_fd < 0) {
+      Napi::Error::New(env, init_why).ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    return ThrowErrno(env, "memfd of the plan", -plan_fd);
+  }
+  // The init's arguments (init_main.cc) and the fds it needs, the user namespace fds of
+  // idmapped mounts and the bind sources ocirt opened (named in the plan's Mount ops) among them.
+  uint32_t userns_op = ~0u;
+  if (via_clone && (clone_flags & CLONE_NEWUSER))
+    for (uint32_t i = 1; i < plan.nops && userns_op == ~0u; i++)
+      if (plan.ops[i].kind == kOpUserNamespace) userns_op = i;
+  std::vector<int> keep = {sv[1], fifo_r, fifo_w, plan_fd};
+  for (uint32_t i = 0; i < plan.nops; i++) {
+    const Op& op = plan.ops[i];
+    if (op.kind == kOpMount && (OpInt(op, 4) & (kMountIdmap | kMountSourceFd)) && OpInt(op, 5, -1) >= 0) keep.push_back(static_cast<int>(OpInt(op, 5)));
+  }
+  std::vector<std::string> args = {"ocirt-init", std::to_string(plan_fd), std::to_string(sv[1]), std::to_string(fifo_r),
+                                   std::to_string(fifo_w), std::to_string(3 + preserved),
+                                   std::to_string(userns_op == ~0u ? 0 : userns_op + 1)};
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  char* envp[] = {nullptr};
+  InitExec start = {init_fd, sv[1], &plan, userns_op, task_fds, ntask_fds, keep.data(), static_cast<int>(keep.size()), 3 + preserved, argv.data(), envp};
 
   sigset_t all, old;
   sigfillset(&all);
@@ -347,11 +526,12 @@ Napi::Value Spawn(const Napi::CallbackInfo& info) {
   if (pid < 0) pid = syscall(__NR_clone, (via_clone ? clone_flags : 0) | SIGCHLD, 0, 0, 0, 0);
   if (pid == 0) {
     sys::Close(sv[0]);
-    ChildMain(start);
+    ExecInit(start);
   }
   int clone_errno = errno;
   pthread_sigmask(SIG_SETMASK, &old, nullptr);
   close(sv[1]);
+  close(plan_fd);
   if (fifo_r >= 0) close(fifo_r);
   if (fifo_w >= 0) close(fifo_w);
   if (pid < 0) {
@@ -439,18 +619,18 @@ Napi::Value Spawn(const Napi::CallbackInfo& info) {
       case kSyncNsReady:
         if (!ApplyParentOps(plan, procs.init_pid, have_nofile, nofile, ns_ready_index, &ce)) return fail_child(ce);
         {
-          Napi::Object ev = Event(env, "namespaces-ready", procs.init_pid);
+          Napi::Object ev = Event(env, kEventNamespacesReady, procs.init_pid);
           ev.Set("intoCgroup", Napi::Boolean::New(env, into_cgroup));
           if (!call(ev)) return env.Undefined();
         }
         break;
       case kSyncHooks:
-        if (!call(Event(env, "create-container-hooks", procs.init_pid))) return env.Undefined();
+        if (!call(Event(env, kEventCreateContainerHooks, procs.init_pid))) return env.Undefined();
         break;
       case kSyncFd: {
         if (passed < 0) return fail_child({true, EPROTO, static_cast<int>(r.op_index), "an fd record without its fd", false});
-        Napi::Object ev = Event(env, "fd", procs.init_pid);
-        ev.Set("purpose", r.arg == kFdConsole ? "console" : r.arg == kFdSeccompListener ? "seccomp-listener" : "unknown");
+        Napi::Object ev = Event(env, kEventFd, procs.init_pid);
+        ev.Set("purpose", r.arg == kFdConsole ? kFdPurposeNameConsole : r.arg == kFdSeccompListener ? kFdPurposeNameSeccompListener : "unknown");
         ev.Set("fd", Napi::Number::New(env, passed));
         if (!call(ev)) return env.Undefined();
         break;

@@ -7,6 +7,8 @@
  * `pointer` names the place in config.json the error came from, when there is one; the CLI
  * prints the message only, since validators already fold pointer and line:column into it.
  */
+import { ERRNO } from './plan/contract.gen';
+
 export class OcirtError extends Error {
   readonly pointer?: string;
   /** errno-style code when the error came from the kernel (EPERM, ENOENT, ...). */
@@ -45,24 +47,5 @@ export function describeSystemError(e: unknown): string {
   return err instanceof Error ? err.message : String(e);
 }
 
-/** The strerror texts engines match on (podman maps some of them to exit codes 126/127). */
-export const ERRNO_TEXT: Record<string, string> = {
-  ENOENT: 'no such file or directory',
-  EACCES: 'permission denied',
-  EPERM: 'operation not permitted',
-  EEXIST: 'file exists',
-  ENOTDIR: 'not a directory',
-  EISDIR: 'is a directory',
-  EINVAL: 'invalid argument',
-  ESRCH: 'no such process',
-  EBUSY: 'device or resource busy',
-  ENOSPC: 'no space left on device',
-  EROFS: 'read-only file system',
-  ELOOP: 'too many levels of symbolic links',
-  ENOSYS: 'function not implemented',
-  EXDEV: 'invalid cross-device link',
-  ENOEXEC: 'exec format error',
-  E2BIG: 'argument list too long',
-  ENOMEM: 'cannot allocate memory',
-  EAGAIN: 'resource temporarily unavailable',
-};
+/** The strerror texts engines match on (podman maps some of them to exit codes 126/127), by code. */
+export const ERRNO_TEXT: Record<string, string> = Object.fromEntries(Object.values(ERRNO).map(([code, text]) => [code, text]));

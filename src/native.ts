@@ -100,6 +100,10 @@ export interface Native {
   spawn(plan: Buffer, options: NativeSpawnOptions, onEvent: (ev: NativeSpawnEvent) => void): number;
   /** Runs a program in the namespaces of `pid` (createContainer hooks). */
   nsExec(o: NsExecOptions): NsExecResult;
+}
+
+/** The test-only addon (build/Release/ocirt_test.node): the init's interpreter with the dry-run recorder, never shipped code. */
+export interface NativeTest {
   /**
    * Runs the child's interpreter in this process against a recorder (nothing reaches the kernel):
    * the syscalls of the process ops in order; `fail` makes the nth (0: every) call of a name fail.
@@ -112,4 +116,8 @@ let loaded: Native | undefined;
 export function native(): Native {
   if (!loaded) loaded = require(path.resolve(__dirname, '../../build/Release/ocirt.node')) as Native;
   return loaded;
+}
+
+export function nativeTest(): NativeTest {
+  return require(path.resolve(__dirname, '../../build/Release/ocirt_test.node')) as NativeTest;
 }

@@ -1,13 +1,15 @@
 /**
  * Plan -> the one buffer the addon decodes (wire format in addon/plan.h):
- *   u32 magic "OCIP", u32 version 1, u32 op count;
+ *   u32 magic "OCIP", u32 version (the contract's hash), u32 op count;
  *   per op: u16 kind, u16 nint, u16 nstr, u16 0, nint x i64, nstr x (u32 len, bytes, '\0').
  * Little-endian. Numbers must be integers (a bigint for values past 2^53).
  */
 import type { PlanOp } from './op';
+import { CONTRACT_HASH } from './contract.gen';
 
 export const PLAN_MAGIC = 0x5049434f;
-export const PLAN_VERSION = 1;
+/** The hash of contract/contract.json: an init or addon built from another contract refuses the plan. */
+export const PLAN_VERSION = CONTRACT_HASH;
 
 function toBig(v: number | bigint, where: string): bigint {
   if (typeof v === 'bigint') return BigInt.asIntN(64, v);

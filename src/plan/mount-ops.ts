@@ -1,19 +1,21 @@
 /**
  * Root filesystem op kinds (100..199) and the one table of mount options.
  *
- * addon/rootfs_ops.h holds the same kind numbers. The table is also what `features.mountOptions`
- * reports, through supportedMountOptions(): only options whose effect the child can apply.
+ * The kind numbers, mount bits and pivot modes are contract/contract.json's (generated for both
+ * sides). The table is also what `features.mountOptions` reports, through
+ * supportedMountOptions(): only options whose effect the child can apply.
  */
+import { MOUNT_BITS, PIVOT_MODES, ROOTFS_OPS } from './contract.gen';
 
 export const RootfsOp = {
   /** strs: [rootfs abs path]. Opens ctx->rootfs_fd (O_PATH|O_DIRECTORY). */
-  OpenRootfs: 100,
+  OpenRootfs: ROOTFS_OPS.OpenRootfs,
   /**
    * ints: [flags for "/" (MS_REC|MS_SLAVE...), flag for the rootfs's parent mount (MS_SLAVE or
    * MS_PRIVATE)]; strs: [rootfs abs path]. mount("", "/", flags); makes the mount holding the
    * rootfs not shared; binds the rootfs onto itself (rbind) and makes ctx->rootfs_fd that mount.
    */
-  RootPropagation: 101,
+  RootPropagation: ROOTFS_OPS.RootPropagation,
   /**
    * ints: [flags, clear, attrSet, attrClr, bits (MountBits), idmapUsernsFd (-1: none), propagation...];
    * strs: [source, dest, type, data, fallbackSource].
@@ -25,68 +27,68 @@ export const RootfsOp = {
    * created. fallbackSource: host path bound (rbind) instead when the mount fails with EPERM or
    * EBUSY and bits has Fallback (sysfs without a new netns, cgroup2 without a cgroupns).
    */
-  Mount: 102,
+  Mount: ROOTFS_OPS.Mount,
   /**
    * ints: [major, minor, mode (permission bits), uid, gid, type (char code c|b|p), bindInstead];
    * strs: [path in the container, host path to bind when binding]. mknod (umask 0), verified
    * by fstat, chowned; EEXIST is fine; EPERM or bindInstead binds the host's node instead.
    */
-  Device: 103,
+  Device: ROOTFS_OPS.Device,
   /** ints: [mode: 0 keep an existing entry, 1 replace it, 2 only if strs[0] exists on the host]; strs: [linkTarget, path]. */
-  Symlink: 104,
+  Symlink: ROOTFS_OPS.Symlink,
   /** strs: [path]. Bind a verified /dev/null over a file, a read-only tmpfs over a directory; a missing path is skipped. */
-  MaskPath: 105,
+  MaskPath: ROOTFS_OPS.MaskPath,
   /**
    * ints: [mode]; strs: [path]. mode 0 (readonlyPaths): bind onto itself recursively and make
    * it read-only recursively, keeping the other flags; a missing path is skipped. mode 1: make
    * the existing mount at path read-only (a /dev or tmpfs mount whose "ro" was deferred).
    */
-  ReadonlyPath: 106,
+  ReadonlyPath: ROOTFS_OPS.ReadonlyPath,
   /**
    * ints: [mode (PivotMode), propagation for "/" after the pivot (0: none)]; strs: [rootfs abs path].
    * pivot_root(".", ".") + umount2(".", MNT_DETACH); or MS_MOVE + chroot; or chroot alone.
    */
-  Pivot: 107,
+  Pivot: ROOTFS_OPS.Pivot,
   /** Remount "/" read-only, keeping the existing flags (mount_setattr). */
-  RootReadonly: 108,
+  RootReadonly: ROOTFS_OPS.RootReadonly,
   /** strs: [hostname]. */
-  Hostname: 109,
+  Hostname: ROOTFS_OPS.Hostname,
   /** strs: [domainname]. */
-  Domainname: 110,
+  Domainname: ROOTFS_OPS.Domainname,
   /** strs: [path below procfs ("sys/net/ipv4/ip_forward"), value]. Written through the verified procfs handle. */
-  Sysctl: 111,
+  Sysctl: ROOTFS_OPS.Sysctl,
   /**
    * strs: [path]. After the pivot: mkdir -p of path inside the container's root (0755, each
    * component resolved in the root), for a missing cwd that a read-only root would refuse later.
    */
-  MkdirInRoot: 112,
+  MkdirInRoot: ROOTFS_OPS.MkdirInRoot,
 } as const;
 
 /** Bits of a Mount op's ints[4]. */
 export const MountBits = {
   /** A bind mount: source is a host path, cloned with open_tree (MS_REC in flags: recursive). */
-  Bind: 0x1,
+  Bind: MOUNT_BITS.Bind,
   /** Refuse any symlink on the way to dest (proc and sysfs mounts). */
-  NoSymlinks: 0x2,
+  NoSymlinks: MOUNT_BITS.NoSymlinks,
   /** Mount without MS_RDONLY now; a ReadonlyPath op (mode 1) makes it read-only after the pivot. */
-  DeferRo: 0x4,
+  DeferRo: MOUNT_BITS.DeferRo,
   /** On EPERM/EBUSY, rbind fallbackSource instead, with the flags applied recursively. */
-  Fallback: 0x8,
+  Fallback: MOUNT_BITS.Fallback,
   /** tmpfs on an existing dir: its root gets that dir's mode after the mount, as runc does (over any mode=). */
-  TmpfsInheritMode: 0x10,
+  TmpfsInheritMode: MOUNT_BITS.TmpfsInheritMode,
   /** The target may lie on procfs (a proc mount on /proc, a bind of procfs, lxcfs files). */
-  MayTargetProc: 0x20,
+  MayTargetProc: MOUNT_BITS.MayTargetProc,
   /** A bind with an idmap: MOUNT_ATTR_IDMAP with the user namespace fd in ints[5] (ridmap: recursive). */
-  Idmap: 0x40,
-  IdmapRecursive: 0x80,
+  Idmap: MOUNT_BITS.Idmap,
+  IdmapRecursive: MOUNT_BITS.IdmapRecursive,
   /** tmpfs with tmpcopyup: what the covered directory holds is copied into the new tmpfs (runc's copy-up). */
-  Tmpcopyup: 0x100,
+  Tmpcopyup: MOUNT_BITS.Tmpcopyup,
   /** A bind whose source ocirt opened before the clone (open_tree): the detached tree's fd is ints[5]. */
-  SourceFd: 0x200,
+  SourceFd: MOUNT_BITS.SourceFd,
 } as const;
 
 /** ints[0] of a Pivot op. */
-export const PivotMode = { PivotRoot: 0, MoveChroot: 1, ChrootOnly: 2 } as const;
+export const PivotMode = PIVOT_MODES;
 
 // Kernel constants (include/uapi/linux/mount.h, fs.h).
 export const MS = {

@@ -1,12 +1,15 @@
 /**
  * Process and namespace op kinds (1..99) of a Plan, and the kernel constants buildPlan needs.
- * addon/child_internal.h holds the same numbers (ProcessOpKind); the int/string layout of each op
- * is documented here and nowhere else.
+ * The numbers are contract/contract.json's (generated for both sides: contract.gen.ts here,
+ * addon/contract.gen.h for the init); the int/string layout of each op is documented here and
+ * nowhere else.
  *
  * Who runs an op: the child's interpreter runs every op in order, except those marked
  * "parent", which the parent (spawn.cc) applies to the init from outside when the child reports
  * kSyncNsReady (they need privileges the child may no longer have inside a user namespace).
  */
+import { CAPS, PROCESS_OPS } from './contract.gen';
+
 export const ProcessOp = {
   /**
    * Always op 0. ints: [cloneFlags, viaClone(0|1)]. viaClone=1 (no namespace is joined): the
@@ -14,78 +17,78 @@ export const ProcessOp = {
    * the child is the init. viaClone=0: the parent clones a plain child that joins, unshares and
    * then forks the init (ForkInit).
    */
-  Namespaces: 1,
+  Namespaces: PROCESS_OPS.Namespaces,
   /** ints: [nstype (CLONE_NEW*)]; strs: [path]. setns; all Join ops' paths are opened before the first setns. */
-  JoinNamespace: 2,
+  JoinNamespace: PROCESS_OPS.JoinNamespace,
   /**
    * ints: [setgroupsDeny(0|1), unshare(0|1)]; strs: [uid_map text, gid_map text]. unshare=1:
    * unshare(CLONE_NEWUSER) first. Then kSyncUsernsReady: the parent writes the maps; then
    * setresgid/setresuid(0) in the new namespace.
    */
-  UserNamespace: 3,
+  UserNamespace: PROCESS_OPS.UserNamespace,
   /** ints: [flags]. unshare() of the new namespaces (slow path, after the joins and the user namespace). */
-  Unshare: 4,
+  Unshare: PROCESS_OPS.Unshare,
   /** ints: [hasOffsets(0|1)]; strs: [timens_offsets text]. unshare(CLONE_NEWTIME); the parent writes the offsets (kSyncTimeOffsets). */
-  TimeNamespace: 5,
+  TimeNamespace: PROCESS_OPS.TimeNamespace,
   /** Slow path: clone(CLONE_PARENT); the grandchild (now in the new pid and time namespaces) is the init. */
-  ForkInit: 6,
+  ForkInit: PROCESS_OPS.ForkInit,
   /** kSyncNsReady: the parent applies Rlimit/OomScoreAdj, moves the init into its cgroup, runs prestart/createRuntime hooks. */
-  NsReady: 7,
+  NsReady: PROCESS_OPS.NsReady,
   /** unshare(CLONE_NEWCGROUP), once the init is in its cgroup. */
-  CgroupNamespace: 8,
+  CgroupNamespace: PROCESS_OPS.CgroupNamespace,
   /** parent. ints: [resource, soft, hard] (-1 = RLIM_INFINITY). prlimit on the init. */
-  Rlimit: 9,
+  Rlimit: PROCESS_OPS.Rlimit,
   /** parent. ints: [value]. Writes /proc/<init>/oom_score_adj. */
-  OomScoreAdj: 10,
+  OomScoreAdj: PROCESS_OPS.OomScoreAdj,
 
   /** kSyncHooks: the parent runs the createContainer hooks in the init's namespaces (just before the pivot). */
-  CreateContainerHooks: 20,
+  CreateContainerHooks: PROCESS_OPS.CreateContainerHooks,
   /**
    * ints: [rows, cols] (0: leave), [noDevConsole(0|1)] (1 for exec'd processes). After the pivot: a
    * pty from the container's devpts, master to the parent, slave on 0..2 and (unless noDevConsole)
    * bound onto /dev/console.
    */
-  Console: 21,
+  Console: PROCESS_OPS.Console,
   /** strs: [profile]. "exec <profile>" into /proc/thread-self/attr/apparmor/exec (or attr/exec). */
-  Apparmor: 22,
+  Apparmor: PROCESS_OPS.Apparmor,
   /** strs: [label]. Written to /proc/thread-self/attr/exec. */
-  SelinuxLabel: 23,
+  SelinuxLabel: PROCESS_OPS.SelinuxLabel,
   /** ints: [persona]. personality(). */
-  Personality: 24,
+  Personality: PROCESS_OPS.Personality,
   /** ints: [policy, flags, nice, priority, runtime, deadline, period]. sched_setattr(0). */
-  Scheduler: 25,
+  Scheduler: PROCESS_OPS.Scheduler,
   /** ints: [ioprio value ((class << 13) | level)]. ioprio_set(IOPRIO_WHO_PROCESS, 0). */
-  IoPriority: 26,
+  IoPriority: PROCESS_OPS.IoPriority,
   /** prctl(PR_SET_NO_NEW_PRIVS, 1). */
-  NoNewPrivileges: 27,
+  NoNewPrivileges: PROCESS_OPS.NoNewPrivileges,
   /** ints: [flags, notify(0|1)]; strs: [BPF program]. seccomp(SECCOMP_SET_MODE_FILTER); a listener fd goes to the parent (kSyncFd). */
-  Seccomp: 28,
+  Seccomp: PROCESS_OPS.Seccomp,
   /** ints: [noCreate(0|1)] (1 for exec'd processes); strs: [cwd]. Created if missing (mode 0755), resolved inside the root (openat2 RESOLVE_IN_ROOT), fchdir. */
-  Cwd: 29,
+  Cwd: PROCESS_OPS.Cwd,
   /** ints: [bounding mask]. PR_CAPBSET_DROP of every capability not in the mask (before the ids change). */
-  Bounding: 30,
+  Bounding: PROCESS_OPS.Bounding,
   /** ints: [uid, gid, keepCaps(0|1), setgroups(0|1), ...additionalGids]. setgroups, setresgid, setresuid. */
-  Identity: 31,
+  Identity: PROCESS_OPS.Identity,
   /** ints: [effective, permitted, inheritable, ambient] masks. capset, then the ambient set. */
-  Capabilities: 32,
+  Capabilities: PROCESS_OPS.Capabilities,
   /** ints: [umask]. */
-  Umask: 33,
+  Umask: PROCESS_OPS.Umask,
   /** ints: [nargs, nenv]; strs: [...args, ...env]. args[0] looked up in the container's PATH; HOME from /etc/passwd when unset. */
-  ResolveExec: 34,
+  ResolveExec: PROCESS_OPS.ResolveExec,
   /** kSyncReady, then blocks on exec.fifo until start writes the state JSON. Absent in exec plans. */
-  Ready: 35,
+  Ready: PROCESS_OPS.Ready,
   /** ints: [timeoutSecs, nargs, nenv]; strs: [path, ...args, ...env]. fork + execve in the container, the state JSON on stdin. */
-  StartContainerHook: 36,
+  StartContainerHook: PROCESS_OPS.StartContainerHook,
   /** ints: [final(0|1)]; strs: [cpu mask bytes]. sched_setaffinity (exec'd processes only: not the init, per config.md). */
-  CpuAffinity: 37,
+  CpuAffinity: PROCESS_OPS.CpuAffinity,
   /**
    * ints: [preserved fds]. close_range above them, clear O_NONBLOCK on 0..2, execve. Without a
    * Ready before it (exec plans) the sync socket stays open close-on-exec: kSyncExec, then execve,
    * so the parent reads EOF once the process runs, or the execve error.
    */
-  Exec: 38,
+  Exec: PROCESS_OPS.Exec,
   /** ints: [mode | flags]; strs: [node mask bytes, or empty]. set_mempolicy, before any filter. */
-  MemoryPolicy: 39,
+  MemoryPolicy: PROCESS_OPS.MemoryPolicy,
 } as const;
 
 /** set_mempolicy(2) modes and mode flags, as linux/mempolicy.h numbers them. */
@@ -125,17 +128,8 @@ export const NAMESPACES: Readonly<Record<string, { flag: number; file: string }>
   time: { flag: CLONE.NEWTIME, file: 'time' },
 };
 
-/** Capability numbers (include/uapi/linux/capability.h). */
-export const CAPS: Readonly<Record<string, number>> = {
-  CAP_CHOWN: 0, CAP_DAC_OVERRIDE: 1, CAP_DAC_READ_SEARCH: 2, CAP_FOWNER: 3, CAP_FSETID: 4, CAP_KILL: 5,
-  CAP_SETGID: 6, CAP_SETUID: 7, CAP_SETPCAP: 8, CAP_LINUX_IMMUTABLE: 9, CAP_NET_BIND_SERVICE: 10,
-  CAP_NET_BROADCAST: 11, CAP_NET_ADMIN: 12, CAP_NET_RAW: 13, CAP_IPC_LOCK: 14, CAP_IPC_OWNER: 15,
-  CAP_SYS_MODULE: 16, CAP_SYS_RAWIO: 17, CAP_SYS_CHROOT: 18, CAP_SYS_PTRACE: 19, CAP_SYS_PACCT: 20,
-  CAP_SYS_ADMIN: 21, CAP_SYS_BOOT: 22, CAP_SYS_NICE: 23, CAP_SYS_RESOURCE: 24, CAP_SYS_TIME: 25,
-  CAP_SYS_TTY_CONFIG: 26, CAP_MKNOD: 27, CAP_LEASE: 28, CAP_AUDIT_WRITE: 29, CAP_AUDIT_CONTROL: 30,
-  CAP_SETFCAP: 31, CAP_MAC_OVERRIDE: 32, CAP_MAC_ADMIN: 33, CAP_SYSLOG: 34, CAP_WAKE_ALARM: 35,
-  CAP_BLOCK_SUSPEND: 36, CAP_AUDIT_READ: 37, CAP_PERFMON: 38, CAP_BPF: 39, CAP_CHECKPOINT_RESTORE: 40,
-};
+/** Capability numbers (include/uapi/linux/capability.h), from contract/contract.json. */
+export { CAPS };
 
 /** RLIMIT_* numbers (asm-generic/resource.h; the same on x86 and arm). */
 export const RLIMITS: Readonly<Record<string, number>> = {

@@ -9,6 +9,7 @@ import * as fs from 'node:fs';
 import { OcirtError } from '../errors';
 import type { Plan, HostFacts } from '../plan/build';
 import { encodePlan } from '../plan/encode';
+import { ERRNO, OP_INDEX_CGROUP_PLACEMENT } from '../plan/contract.gen';
 import { native, NativeChildError } from '../native';
 import type { Hook } from '../hooks/run';
 import type { Placement } from '../cgroups/types';
@@ -61,10 +62,8 @@ export function childErrorMessage(
   return { message: `${what}${where}: ${e.detail ? e.detail + ': ' : ''}${e.errnoText}`, pointer };
 }
 
-const ERRNO_CODE: Record<number, string> = { 1: 'EPERM', 2: 'ENOENT', 13: 'EACCES' };
-
-/** The op index the child reports a failure of its own cgroup move with (kOpIndexCgroupPlacement). */
-const CGROUP_PLACEMENT_OP = 0xffffffff;
+/** The op index the child reports a failure of its own cgroup move with. */
+const CGROUP_PLACEMENT_OP = OP_INDEX_CGROUP_PLACEMENT;
 
 /**
  * Clones the init and waits until it is parked on exec.fifo; returns its pid. With an exec plan
@@ -105,7 +104,7 @@ export function spawnInit(o: SpawnInitOptions): { pid: number } {
   } catch (e) {
     if (isChildError(e)) {
       const { message, pointer } = childErrorMessage(o.plan, e, o.cgroup?.path);
-      throw new OcirtError(message, { pointer, code: ERRNO_CODE[e.errno], cause: e });
+      throw new OcirtError(message, { pointer, code: ERRNO[e.errno]?.[0], cause: e });
     }
     throw e;
   } finally {

@@ -12,7 +12,7 @@ import { execConfig, processFromFlags, ProcessFlags, subCgroupDirs } from '../..
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { native } from '../../src/native';
+import { nativeTest } from '../../src/native';
 import { defaultTestConfig } from '../helpers/bundle';
 import { fastParse } from '../../src/cli/fast-parse';
 import { COMMANDS } from '../../src/cli/table';
@@ -95,7 +95,7 @@ test('no rootfs ops, hooks or Ready; a missing cwd is not created; a pty without
 });
 
 test('the child keeps the sync socket to execve: kSyncExec after the parent-death signal is cleared', () => {
-  const r = native().childDryRun(encodePlan(execPlan()));
+  const r = nativeTest().childDryRun(encodePlan(execPlan()));
   assert.is(r.exit, 'exec');
   assert.equal(r.syncs, [SYNC.NsReady, SYNC.Exec]);
   const n = r.calls.length;

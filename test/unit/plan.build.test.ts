@@ -6,6 +6,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { buildPlan, describePlan, cpuListMask, BuildOptions, Plan } from '../../src/plan/build';
 import { encodePlan, PLAN_MAGIC } from '../../src/plan/encode';
+import { CONTRACT_HASH } from '../../src/plan/contract.gen';
 import { ProcessOp as P, CLONE, SECCOMP_FILTER_FLAG_NEW_LISTENER } from '../../src/plan/ops';
 import { RootfsOp as R } from '../../src/plan/mount-ops';
 import { childErrorMessage } from '../../src/runtime/spawn';
@@ -256,7 +257,7 @@ function decode(buf: Buffer): Array<{ kind: number; ints: bigint[]; strs: Buffer
   const u32 = () => { const v = buf.readUInt32LE(o); o += 4; return v; };
   const u16 = () => { const v = buf.readUInt16LE(o); o += 2; return v; };
   assert.is(u32(), PLAN_MAGIC);
-  assert.is(u32(), 1);
+  assert.is(u32(), CONTRACT_HASH);
   const n = u32();
   const ops = [];
   for (let i = 0; i < n; i++) {

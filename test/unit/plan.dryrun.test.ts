@@ -9,7 +9,7 @@ import { buildPlan, BuildOptions, Plan } from '../../src/plan/build';
 import { encodePlan } from '../../src/plan/encode';
 import { ProcessOp as P } from '../../src/plan/ops';
 import { childErrorMessage } from '../../src/runtime/spawn';
-import { native, DryRunResult } from '../../src/native';
+import { nativeTest, DryRunResult } from '../../src/native';
 import { defaultTestConfig } from '../helpers/bundle';
 
 const PR = { SET_PDEATHSIG: 1, SET_DUMPABLE: 4, SET_KEEPCAPS: 8, CAPBSET_DROP: 24, SET_NO_NEW_PRIVS: 38, CAP_AMBIENT: 47 };
@@ -20,7 +20,7 @@ const plan = (mut?: (c: any) => void, opts: Partial<BuildOptions> = {}): Plan =>
   if (mut) mut(c);
   return buildPlan(c, { bundle: '/b', noPivot: false, ...opts });
 };
-const dry = (p: Plan, fail?: Array<{ call: string; errno: number; nth?: number }>): DryRunResult => native().childDryRun(encodePlan(p), { fail });
+const dry = (p: Plan, fail?: Array<{ call: string; errno: number; nth?: number }>): DryRunResult => nativeTest().childDryRun(encodePlan(p), { fail });
 const names = (r: DryRunResult) => r.calls.map((c) => c.call);
 const pos = (r: DryRunResult, pred: (c: { call: string; args: number[] }) => boolean, from = 0) => {
   const i = r.calls.slice(from).findIndex(pred);
