@@ -7,16 +7,17 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { OcirtError, describeSystemError } from '../errors';
 import { EXEC_FIFO } from '../state/paths';
-import { lockDir } from '../state/lock';
-import { loadContainer, ociState } from './container';
+import { lockContainer } from '../state/lock';
+import { loadContainer, notExist, ociState } from './container';
 import { runHooks, Hook } from '../hooks/run';
 import { warn } from '../log';
 
 export function start(root: string, id: string): void {
   const c0 = loadContainer(root, id);
-  const lock = lockDir(c0.dir);
+  const lock = lockContainer(c0.dir);
+  if (lock === 'gone' || lock === undefined) throw notExist(id);
   try {
-    const c = loadContainer(root, id);
+    const c = loadContainer(root, id, { locked: true });
     if (c.status === 'stopped') throw new OcirtError(`cannot start a container that has stopped`);
     if (c.status === 'running' || c.status === 'paused') throw new OcirtError(`cannot start an already running container`);
     if (c.status !== 'created' || !c.record) throw new OcirtError(`cannot start container "${id}" in state ${c.status}`);
@@ -55,6 +56,6 @@ export function start(root: string, id: string): void {
       }
     }
   } finally {
-    lock?.release();
+    lock.release();
   }
 }

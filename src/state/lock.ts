@@ -16,7 +16,11 @@ export function lockDir(dir: string, opts: { wait?: boolean } = {}): Lock | unde
   } catch (e) {
     throw new OcirtError(`lock ${dir}: ${describeSystemError(e)}`);
   }
-  const err = addon().flock(fd, true, opts.wait !== false);
+  return lockFd(dir, fd, opts.wait !== false);
+}
+
+function lockFd(dir: string, fd: number, wait: boolean): Lock | undefined {
+  const err = addon().flock(fd, true, wait);
   if (err !== 0) {
     fs.closeSync(fd);
     if (err === 11 /* EWOULDBLOCK */) return undefined;
@@ -32,6 +36,45 @@ export function lockDir(dir: string, opts: { wait?: boolean } = {}): Lock | unde
       }
     },
   };
+}
+
+/**
+ * The lock of the container directory now at `dir`, or `gone` when there is none: a directory
+ * opened and then removed (by a delete that held the lock meanwhile), or replaced by another
+ * create's, is not the one locked, so the lock is dropped and the caller finds the container
+ * gone. Every command that changes a container locks it this way, so that one which waited for
+ * a delete never acts on what that delete removed.
+ */
+export function lockContainer(dir: string, opts: { wait?: boolean } = {}): Lock | 'gone' | undefined {
+  let fd: number;
+  try {
+    fd = fs.openSync(dir, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY | fs.constants.O_NOFOLLOW);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return 'gone';
+    throw new OcirtError(`lock ${dir}: ${describeSystemError(e)}`);
+  }
+  const lock = lockFd(dir, fd, opts.wait !== false);
+  if (!lock) return undefined;
+  let same = false;
+  try {
+    const held = fs.fstatSync(fd);
+    const now = fs.statSync(dir);
+    same = held.ino === now.ino && held.dev === now.dev && held.nlink > 0;
+  } catch {
+    same = false;
+  }
+  if (same) return lock;
+  lock.release();
+  return 'gone';
+}
+
+/** Whether some process holds the lock of `dir` now (a create in progress); false when dir is gone. */
+export function lockHeld(dir: string): boolean {
+  const l = lockContainer(dir, { wait: false });
+  if (l === undefined) return true;
+  if (l !== 'gone') l.release();
+  return false;
 }
 
 function addon(): { flock(fd: number, exclusive: boolean, wait: boolean): number; funlock(fd: number): number } {

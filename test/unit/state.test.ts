@@ -52,9 +52,14 @@ test('status is derived: fifo, live init, start time, freezer', () => {
     fs.mkdirSync(dir);
     const me = procStartTime(process.pid)!;
     assert.ok(me);
-    assert.is(deriveStatus(dir, undefined), 'creating');
+    // No record, or the one create writes before it returns: creating while a create holds the
+    // lock, the remains of a dead create without it.
+    assert.is(deriveStatus(dir, undefined, () => true), 'creating');
+    assert.is(deriveStatus(dir, undefined, () => false), 'stopped');
+    assert.is(deriveStatus(dir, { ...record('c', 0, ''), creating: true }, () => true), 'creating');
+    assert.is(deriveStatus(dir, { ...record('c', process.pid, me), creating: true }, () => false), 'stopped');
     assert.is(deriveStatus(dir, record('c', process.pid, me)), 'running');
-    assert.is(deriveStatus(dir, { ...record('c', process.pid, me), creating: true }), 'creating');
+    assert.is(deriveStatus(dir, { ...record('c', process.pid, me), creating: true }, () => true), 'creating');
     // A recycled pid (same number, other start time) is not our init.
     assert.is(deriveStatus(dir, record('c', process.pid, String(Number(me) + 1))), 'stopped');
     assert.is(deriveStatus(dir, record('c', 0, '')), 'stopped');
