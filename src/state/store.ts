@@ -246,6 +246,10 @@ export function removeContainerDir(dir: string): void {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
     throw fileError('remove', dir, e);
   }
+  // The record and the intent go last: until then a reader finds a record (of a dead init:
+  // stopped), not a bare directory that looks like a create in progress.
+  const last = (n: string) => (n === STATE_FILE ? 2 : n === INTENT_FILE ? 1 : 0);
+  names.sort((a, b) => last(a) - last(b));
   try {
     for (const name of names) {
       try {
