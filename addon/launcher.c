@@ -15,6 +15,7 @@
  * program as the runtime.
  * Built by node-gyp with the addon (binding.gyp); bin/ocirt is a link to it.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
@@ -90,8 +91,12 @@ static int threads_available(void) {
     if (nproc.rlim_cur == RLIM_INFINITY) snprintf(nproc_text, sizeof(nproc_text), "unlimited");
     else snprintf(nproc_text, sizeof(nproc_text), "%llu", (unsigned long long)nproc.rlim_cur);
   }
+  /* strerror's text in lower case, as ocirt's other errors give errno texts */
+  char text[128];
+  snprintf(text, sizeof(text), "%s", strerror(err));
+  text[0] = (char)tolower((unsigned char)text[0]);
   fprintf(stderr, "ocirt: cannot start the threads Node needs (%d of %d started): %s; the limits: %s%sRLIMIT_NPROC %s\n", made, NODE_THREADS,
-          strerror(err), pids, pids[0] ? ", " : "", nproc_text);
+          text, pids, pids[0] ? ", " : "", nproc_text);
   return 0;
 }
 
