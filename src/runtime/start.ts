@@ -32,6 +32,8 @@ export function start(root: string, id: string): void {
     try {
       const st = ociState({ ...c, status: 'running' });
       fs.writeSync(fd, JSON.stringify(st));
+    } catch (e) {
+      throw new OcirtError(`write ${fifo}: ${describeSystemError(e).replace(/^\w+: /, '')}`);
     } finally {
       fs.closeSync(fd);
     }
