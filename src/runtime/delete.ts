@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { OcirtError, ERRNO_TEXT } from '../errors';
-import { lockContainer } from '../state/lock';
+import { lockContainer, lockTakerAlive, Lock } from '../state/lock';
 import { containerDir } from '../state/paths';
 import { Container, loadContainer, notExist, ociState } from './container';
 import { runHooks, Hook } from '../hooks/run';
@@ -127,6 +127,22 @@ function errnoName(n: number): string {
   return String(n);
 }
 
+/**
+ * Waits for whoever holds the lock: a create in progress (then delete --force removes what it
+ * made once it returned or died, never under it), or another delete (then this one finds the
+ * container gone, which --force takes as success: concurrent deletes are idempotent). A lock
+ * whose taker died is held only by the orphan it cloned, which this delete is about to kill:
+ * then it goes on without the lock.
+ */
+function lockForDelete(dir: string): Lock | 'gone' {
+  for (let wait = 2; ; wait = Math.min(wait * 2, 100)) {
+    const lock = lockContainer(dir, { wait: false });
+    if (lock !== undefined) return lock;
+    if (lockTakerAlive(dir) === false) return { release() {} };
+    sleep(wait);
+  }
+}
+
 export function deleteContainer(root: string, id: string, force: boolean): void {
   const dir = containerDir(root, id);
   if (!force) {
@@ -136,11 +152,8 @@ export function deleteContainer(root: string, id: string, force: boolean): void 
       throw new OcirtError(`cannot delete container "${id}" that is not stopped: ${c0.status}`);
     }
   }
-  // Waits for whoever holds the lock: a create in progress (then delete --force removes what it
-  // made once it returned or died, never under it), or another delete (then this one finds the
-  // container gone, which --force takes as success: concurrent deletes are idempotent).
-  const lock = lockContainer(dir, { wait: true });
-  if (lock === 'gone' || lock === undefined) {
+  const lock = lockForDelete(dir);
+  if (lock === 'gone') {
     if (force) return;
     throw notExist(id);
   }

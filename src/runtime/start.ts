@@ -14,6 +14,8 @@ import { warn } from '../log';
 
 export function start(root: string, id: string): void {
   const c0 = loadContainer(root, id);
+  // Not worth waiting for the lock: the remains of a dead create may hold it through an orphan.
+  if (c0.status === 'stopped') throw new OcirtError(`cannot start a container that has stopped`);
   const lock = lockContainer(c0.dir);
   if (lock === 'gone' || lock === undefined) throw notExist(id);
   try {

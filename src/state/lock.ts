@@ -69,12 +69,49 @@ export function lockContainer(dir: string, opts: { wait?: boolean } = {}): Lock 
   return 'gone';
 }
 
+/**
+ * Whether the process that took the lock of `dir` still lives, from /proc/locks (the pid there
+ * is the taker's). A lock whose taker is dead is held by a process that inherited the fd: the
+ * init a killed create had just cloned, before the init closed what it inherited. Undefined
+ * when no lock on dir is listed (released meanwhile).
+ */
+export function lockTakerAlive(dir: string): boolean | undefined {
+  let st: fs.Stats;
+  let text: string;
+  try {
+    st = fs.statSync(dir);
+    text = fs.readFileSync('/proc/locks', 'utf8');
+  } catch {
+    return undefined;
+  }
+  const major = Math.floor(st.dev / 256) & 0xfff;
+  const minor = (st.dev & 0xff) | (Math.floor(st.dev / 4096) & 0xfff00);
+  const key = `${major.toString(16).padStart(2, '0')}:${minor.toString(16).padStart(2, '0')}:${st.ino}`;
+  for (const line of text.split('\n')) {
+    const f = line.trim().split(/\s+/);
+    if (f[1] === '->' || f[1] !== 'FLOCK' || f[5] !== key) continue;
+    const pid = Number(f[4]);
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+      return !/^[ZX]/.test(stat.slice(stat.lastIndexOf(')') + 2));
+    } catch {
+      return false;
+    }
+  }
+  return undefined;
+}
+
 /** Whether some process holds the lock of `dir` now (a create in progress); false when dir is gone. */
 export function lockHeld(dir: string): boolean {
   const l = lockContainer(dir, { wait: false });
   if (l === undefined) return true;
   if (l !== 'gone') l.release();
   return false;
+}
+
+/** A create holds the lock and lives (not just an orphan it cloned). */
+export function createInProgress(dir: string): boolean {
+  return lockHeld(dir) && lockTakerAlive(dir) !== false;
 }
 
 function addon(): { flock(fd: number, exclusive: boolean, wait: boolean): number; funlock(fd: number): number } {

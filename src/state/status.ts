@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { ContainerRecord } from './store';
 import { EXEC_FIFO } from './paths';
-import { lockHeld } from './lock';
+import { createInProgress } from './lock';
 
 export type Status = 'creating' | 'created' | 'running' | 'paused' | 'stopped';
 
@@ -43,7 +43,7 @@ function frozen(rec: ContainerRecord): boolean {
   }
 }
 
-export function deriveStatus(dir: string, rec: ContainerRecord | undefined, createLive: (dir: string) => boolean = lockHeld): Status {
+export function deriveStatus(dir: string, rec: ContainerRecord | undefined, createLive: (dir: string) => boolean = createInProgress): Status {
   if (!rec || rec.creating) return createLive(dir) ? 'creating' : 'stopped';
   if (!initAlive(rec)) return 'stopped';
   // Frozen first: runc lets a created container be paused, and it is then paused, not created.
