@@ -67,6 +67,22 @@ function leftBehind(rt: Runtime, id: string, b: Bundle): string[] {
   return left;
 }
 
+/**
+ * spawnSync with stderr through a file: an init a create leaves behind inherits the create's
+ * stdio, and spawnSync would wait on a pipe it holds until its timeout.
+ */
+function runQuiet(cmd: string, args: string[], env?: NodeJS.ProcessEnv): { status: number | null; signal: NodeJS.Signals | null; stderr: string } {
+  const file = path.join(os.tmpdir(), `ocirt-crash-err-${process.pid}`);
+  const fd = fs.openSync(file, 'w+');
+  try {
+    const r = spawnSync(cmd, args, { stdio: ['ignore', 'ignore', fd], timeout: 60_000, env: env ?? process.env });
+    return { status: r.status, signal: r.signal, stderr: fs.readFileSync(file, 'utf8') + (r.error ? String(r.error) : '') };
+  } finally {
+    fs.closeSync(fd);
+    fs.rmSync(file, { force: true });
+  }
+}
+
 function sleeper(c: any): void {
   c.process.args = ['/bin/sleep', MARK];
 }
@@ -132,8 +148,8 @@ function syscalls(trace: string): string[] {
 t('SIGKILL at the Nth syscall over the whole create (strace), then delete --force: nothing left', () =>
   withBundleRt(sleeper, (rt, b) => {
     const traceFile = path.join(b.dir, 'trace');
-    const ref = spawnSync('strace', ['-qq', '-o', traceFile, OCIRT, '--root', rt.root, 'create', '--bundle', b.dir, 'ref'], { encoding: 'utf8', timeout: 60_000 });
-    assert.is(ref.status, 0, `strace: ${ref.error ?? ''} ${ref.stderr}`);
+    const ref = runQuiet('strace', ['-qq', '-o', traceFile, OCIRT, '--root', rt.root, 'create', '--bundle', b.dir, 'ref']);
+    assert.is(ref.status, 0, `strace: ${ref.stderr}`);
     const trace = fs.readFileSync(traceFile, 'utf8');
     forceDeleteAndCheck(rt, 'ref', b, 'reference create');
     const names = syscalls(trace);
@@ -152,10 +168,7 @@ t('SIGKILL at the Nth syscall over the whole create (strace), then delete --forc
       const name = names[k];
       const nth = names.slice(0, k + 1).filter((x) => x === name).length;
       const id = `s${k}`;
-      const r = spawnSync('strace', ['-qq', '-o', '/dev/null', `--inject=${name}:signal=KILL:when=${nth}`, OCIRT, '--root', rt.root, 'create', '--bundle', b.dir, id], {
-        encoding: 'utf8',
-        timeout: 60_000,
-      });
+      const r = runQuiet('strace', ['-qq', '-o', '/dev/null', `--inject=${name}:signal=KILL:when=${nth}`, OCIRT, '--root', rt.root, 'create', '--bundle', b.dir, id]);
       // strace dies of the signal that killed its tracee (or exits 128+9).
       if (r.signal === 'SIGKILL' || r.status === 137) killed++;
       else assert.is(r.status, 0, `syscall ${k} (${name} #${nth}): ${r.stderr}`);
@@ -300,7 +313,7 @@ t('a full disk under --root: each error names its file, and delete --force leave
             }
             fs.truncateSync(fill, Math.max(0, fs.statSync(fill).size - c.freePages * page));
           }
-          const run = (args: string[]) => spawnSync(OCIRT, ['--root', root, ...args], { encoding: 'utf8', timeout: 60_000 });
+          const run = (args: string[]) => runQuiet(OCIRT, ['--root', root, ...args]);
           const r = run(['create', '--bundle', b.dir, 'full']);
           if (r.status !== 0) {
             failed++;
