@@ -65,4 +65,5 @@ export const ERRNO_TEXT: Record<string, string> = {
   E2BIG: 'argument list too long',
   ENOMEM: 'cannot allocate memory',
   EAGAIN: 'resource temporarily unavailable',
+  EPIPE: 'broken pipe',
 };

@@ -35,6 +35,8 @@ export function start(root: string, id: string): void {
       const st = ociState({ ...c, status: 'running' });
       fs.writeSync(fd, JSON.stringify(st));
     } catch (e) {
+      // The init died between the open and the write (killed meanwhile): as with ENXIO above.
+      if ((e as NodeJS.ErrnoException).code === 'EPIPE') throw new OcirtError(`cannot start container "${id}": container not running`);
       throw new OcirtError(`write ${fifo}: ${describeSystemError(e).replace(/^\w+: /, '')}`);
     } finally {
       fs.closeSync(fd);
