@@ -16,7 +16,7 @@ import { procStartTime, initAlive } from '../state/status';
 import { removeContainerDir, ContainerRecord } from '../state/store';
 import { native } from '../native';
 import { findRemains } from './remains';
-import { warn } from '../log';
+import { warn, debug } from '../log';
 
 function sleep(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
@@ -139,6 +139,7 @@ function lockForDelete(dir: string): Lock | 'gone' {
     const lock = lockContainer(dir, { wait: false });
     if (lock !== undefined) return lock;
     if (lockTakerAlive(dir) === false) return { release() {} };
+    if (wait === 2) debug(`${dir} is locked (a create or another command in progress): waiting`);
     sleep(wait);
   }
 }

@@ -184,6 +184,32 @@ test('SIGKILL at the Nth syscall over the whole create (strace), then delete --f
     process.stdout.write(`# crash: ${picks.size} syscall points of ${names.length} (create from ${start}), ${killed} killed create\n`);
   }));
 
+test('a create in progress is "creating"; delete waits for it (--force) or refuses, never tears it down', () =>
+  withBundleRt(sleeper, async (rt, b) => {
+    const go = path.join(b.dir, 'GO');
+    // The create waits in its createRuntime hook (the init cloned, its pid recorded) until the test lets it go.
+    b.config.hooks = { createRuntime: [{ path: '/bin/sh', args: ['sh', '-c', `while [ ! -e ${go} ]; do sleep 0.02; done`] }] };
+    b.write();
+    const create = ocirtAsync(rt, ['create', '--bundle', b.dir, 'busy']);
+    assert.ok(waitFor(() => rt.run(['state', 'busy']).stdout.includes('"creating"'), 20_000), 'state says creating');
+    const st = rt.state('busy');
+    assert.ok(st.pid > 0, 'with the init it has cloned');
+    assert.match(rt.run(['delete', 'busy']).stderr, /cannot delete container "busy" that is not stopped: creating/);
+    const delErr = path.join(b.dir, 'delete.err');
+    const errFd = fs.openSync(delErr, 'w');
+    const delProc = spawn(OCIRT, ['--root', rt.root, '--debug', 'delete', '--force', 'busy'], { stdio: ['ignore', 'ignore', errFd] });
+    fs.closeSync(errFd);
+    const del = new Promise<number | null>((resolve) => delProc.on('exit', resolve));
+    assert.ok(waitFor(() => fs.readFileSync(delErr, 'utf8').includes('is locked'), 20_000), 'delete --force waits for the lock');
+    // The create goes on under the waiting delete: the container is whole.
+    assert.is(rt.state('busy').status, 'creating');
+    fs.writeFileSync(go, '');
+    const c = await create;
+    assert.is(c.code, 0, `create under a waiting delete --force: ${c.err}`);
+    assert.is(await del, 0, fs.readFileSync(delErr, 'utf8'));
+    assert.equal(leftBehind(rt, 'busy', b), []);
+  }));
+
 /** Each way a state.json can be damaged; `rec` is the real record's text, `other` another container's state.json. */
 const CORRUPTIONS: [string, (file: string, rec: string, other: string) => void][] = [
   ['empty', (f) => fs.writeFileSync(f, '')],
