@@ -1,22 +1,14 @@
 /**
  * One command at a time per container: an flock on the container's directory. The kernel drops
- * the lock when the holder dies, so a killed command never leaves a stale lock behind.
+ * the lock when the last holder of its open file is gone: the command, and a child cloned
+ * before it closed the fd (an init whose create was killed at that moment holds it until
+ * delete kills it; lockTakerAlive tells that case from a live command).
  */
 import * as fs from 'node:fs';
 import { OcirtError, describeSystemError, ERRNO_TEXT } from '../errors';
 
 export interface Lock {
   release(): void;
-}
-
-export function lockDir(dir: string, opts: { wait?: boolean } = {}): Lock | undefined {
-  let fd: number;
-  try {
-    fd = fs.openSync(dir, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY);
-  } catch (e) {
-    throw new OcirtError(`lock ${dir}: ${describeSystemError(e)}`);
-  }
-  return lockFd(dir, fd, opts.wait !== false);
 }
 
 function lockFd(dir: string, fd: number, wait: boolean): Lock | undefined {
