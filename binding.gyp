@@ -31,7 +31,8 @@
       "type": "executable",
       "sources": ["addon/launcher.c"],
       "defines": ["OCIRT_NODE=\"<!(node -p process.execPath)\""],
-      "cflags": ["-O2", "-Wall", "-Wextra"]
+      "cflags": ["-O2", "-Wall", "-Wextra", "-pthread"],
+      "ldflags": ["-pthread"]
     }
   ]
 }

@@ -6,7 +6,7 @@
 import { fastParse } from './fast-parse';
 import { COMMANDS, GLOBAL_FLAGS, Invocation } from './table';
 import { configureLog, error, debug } from '../log';
-import { isOcirtError } from '../errors';
+import { isOcirtError, describeSystemError } from '../errors';
 
 import { SPEC_VERSION } from './main-constants';
 import { stdout } from '../stdio';
@@ -66,7 +66,9 @@ main(process.argv.slice(2)).then(
   (e: unknown) => {
     if (isOcirtError(e)) error(e.message);
     else if (e instanceof Error) {
-      error(e.message);
+      // A failure no module turned into an OcirtError: Node's errno errors as one line naming the
+      // call and its path (describeSystemError), never Node's own text or a stack.
+      error((e as NodeJS.ErrnoException).code ? describeSystemError(e) : e.message);
       debug(e.stack ?? '');
     } else error(String(e));
     process.exitCode = 1;

@@ -412,12 +412,12 @@ export function buildPlan(config: any, opts: BuildOptions): Plan {
     ops.splice(1, 0, { kind: ProcessOp.CpuAffinity, ints: [0], strs: [cpuListMask(aff.initial, '/process/execCPUAffinity/initial')], pointer: '/process/execCPUAffinity/initial', what: `CPU affinity ${aff.initial} before the cgroup` });
   }
   const proc = processOps(config, opts, warnings, notes);
-  ops.push(...proc.early);
+  append(ops, proc.early);
   if (opts.execProcess) {
     // The joined mount namespace is the container's, its root the container's rootfs already:
     // no mounts, no pivot, no hooks.
     if (proc.console) ops.push(proc.console);
-    ops.push(...proc.late);
+    append(ops, proc.late);
     return { ops, warnings, notes };
   }
   const rootfs = buildRootfsOps(config, { bundle: opts.bundle, noPivot: opts.noPivot, cgroup: opts.cgroup, idmapFds: opts.idmapFds, bindSourceFds: opts.bindSourceFds });
@@ -426,7 +426,7 @@ export function buildPlan(config: any, opts: BuildOptions): Plan {
   const hooks = config.hooks?.createContainer ?? [];
   const before = rootfs.slice(0, pivot);
   const after = rootfs.slice(pivot);
-  ops.push(...before);
+  append(ops, before);
   if (hooks.length) {
     ops.push({
       kind: ProcessOp.CreateContainerHooks,
@@ -438,8 +438,8 @@ export function buildPlan(config: any, opts: BuildOptions): Plan {
   }
   if (after.length) ops.push(after[0]);
   if (proc.console) ops.push(proc.console);
-  ops.push(...after.slice(1));
-  ops.push(...proc.late);
+  append(ops, after.slice(1));
+  append(ops, proc.late);
   return { ops, warnings, notes };
 }
 
@@ -457,4 +457,9 @@ export function describePlan(plan: Plan): string {
   });
   for (const warn of plan.warnings) lines.push(`warning: ${warn}`);
   return lines.join('\n');
+}
+
+/** ops.push(...more) without the spread: a config with ~100,000 paths would overflow the call stack. */
+export function append<T>(ops: T[], more: readonly T[]): void {
+  for (const op of more) ops.push(op);
 }

@@ -6,6 +6,7 @@
  */
 import type { PlanOp } from './op';
 import { CONTRACT_HASH } from './contract.gen';
+import { OcirtError } from '../errors';
 
 export const PLAN_MAGIC = 0x5049434f;
 /** The hash of contract/contract.json: an init or addon built from another contract refuses the plan. */
@@ -22,7 +23,11 @@ export function encodePlan(plan: { ops: PlanOp[] }): Buffer {
   const strs = plan.ops.map((op) => op.strs.map((x) => (typeof x === 'string' ? Buffer.from(x, 'utf8') : x)));
   let size = 12;
   plan.ops.forEach((op, i) => {
-    if (op.ints.length > 0xffff || op.strs.length > 0xffff) throw new RangeError(`op ${i}: too many values`);
+    if (op.ints.length > 0xffff || op.strs.length > 0xffff) {
+      // Validation refuses the configs that get here (spec/semantic.ts); this names the place if one slips through.
+      const where = op.pointer ? ` (config.json ${op.pointer})` : '';
+      throw new OcirtError(`${op.what}${where}: ${Math.max(op.ints.length, op.strs.length)} values, more than the 65535 one operation carries`, { pointer: op.pointer || undefined });
+    }
     size += 8 + 8 * op.ints.length;
     for (const b of strs[i]) size += 4 + b.length + 1;
   });

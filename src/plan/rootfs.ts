@@ -266,7 +266,7 @@ export function buildRootfsOps(config: any, opts: RootfsOptions): PlanOp[] {
   const pivotWhat = mode === PivotMode.PivotRoot ? `pivot_root into ${rootfs}` : mode === PivotMode.MoveChroot ? `move ${rootfs} onto / and chroot (--no-pivot)` : `chroot into ${rootfs}`;
   ops.push(op(RootfsOp.Pivot, [mode, postProp], [rootfs], mode === PivotMode.MoveChroot ? '' : '/root/path', pivotWhat));
 
-  ops.push(...deferred);
+  for (const d of deferred) ops.push(d); // no spread: ~100,000 paths overflow the call stack
   if (config.root?.readonly) {
     // The init's cwd is made when missing (process ops); on a read-only root it must be made now.
     const cwd = config.process?.cwd;

@@ -3,8 +3,8 @@
  * each a few lines over the driver interface.
  */
 import { OcirtError } from '../errors';
-import { lockDir } from '../state/lock';
-import { Container, loadContainer, wrongState } from './container';
+import { lockContainer, Lock } from '../state/lock';
+import { Container, loadContainer, notExist, wrongState } from './container';
 import { cgroupOf } from './cgroup';
 import type { CgroupManager } from '../cgroups';
 
@@ -15,13 +15,19 @@ function live(root: string, id: string, action: string, allowed: string[]): { c:
   return { c, cg: cgroupOf(c.record) };
 }
 
+function lockOf(c: Container): Lock {
+  const lock = lockContainer(c.dir);
+  if (lock === 'gone' || lock === undefined) throw notExist(c.id);
+  return lock;
+}
+
 export function pause(root: string, id: string): void {
   const { c, cg } = live(root, id, 'pause', ['running', 'created']);
-  const lock = lockDir(c.dir);
+  const lock = lockOf(c);
   try {
     cg.freeze();
   } finally {
-    lock?.release();
+    lock.release();
   }
 }
 
@@ -29,11 +35,11 @@ export function resume(root: string, id: string): void {
   const c0 = loadContainer(root, id);
   if (c0.status !== 'paused') throw new OcirtError(`cannot resume container "${id}": container not paused`);
   const { c, cg } = live(root, id, 'resume', ['paused']);
-  const lock = lockDir(c.dir);
+  const lock = lockOf(c);
   try {
     cg.thaw();
   } finally {
-    lock?.release();
+    lock.release();
   }
 }
 
@@ -56,11 +62,11 @@ export function stats(root: string, id: string): unknown {
 
 export function update(root: string, id: string, resources: Record<string, unknown>): void {
   const { c, cg } = live(root, id, 'update', ['created', 'running', 'paused']);
-  const lock = lockDir(c.dir);
+  const lock = lockOf(c);
   try {
     cg.update(resources);
   } finally {
-    lock?.release();
+    lock.release();
   }
 }
 

@@ -19,11 +19,12 @@ export function notExist(id: string): OcirtError {
   return new OcirtError(`container "${id}" does not exist`);
 }
 
-export function loadContainer(root: string, id: string): Container {
+/** `locked`: the caller holds the container's lock, so no create can be in progress. */
+export function loadContainer(root: string, id: string, opts: { locked?: boolean } = {}): Container {
   const dir = containerDir(root, id);
   const record = readRecord(root, id);
   if (!record && !fs.existsSync(dir)) throw notExist(id);
-  return { id, dir, record, status: deriveStatus(dir, record) };
+  return { id, dir, record, status: deriveStatus(dir, record, opts.locked ? () => false : undefined) };
 }
 
 /** The OCI state (runtime.md) plus runc's extras (rootfs, created, owner). */

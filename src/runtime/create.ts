@@ -7,8 +7,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { OcirtError, describeSystemError, ERRNO_TEXT } from '../errors';
 import { containerDir, validateId, EXEC_FIFO } from '../state/paths';
-import { ContainerRecord, writeFileAtomic, writeRecord, nowRfc3339Nano, removeContainerDir, writeSavedConfig } from '../state/store';
-import { lockDir } from '../state/lock';
+import { ContainerRecord, writeFileAtomic, writeRecord, nowRfc3339Nano, removeContainerDir, writeSavedConfig, writeIntent, Intent } from '../state/store';
+import { lockContainer } from '../state/lock';
 import { procStartTime } from '../state/status';
 import { loadBundle } from '../spec/load';
 import { buildPlan } from '../plan/build';
@@ -93,15 +93,24 @@ export function create(o: CreateOptions): { pid: number } {
   for (const n of plan.notes) debug(n);
   time.mark('plan');
 
-  fs.mkdirSync(o.root, { recursive: true, mode: 0o711 });
+  try {
+    fs.mkdirSync(o.root, { recursive: true, mode: 0o711 });
+  } catch (e) {
+    throw new OcirtError(`create ${path.resolve(o.root)}: ${describeSystemError(e).replace(/^\w+ \S+: /, '')}`);
+  }
   const dir = containerDir(o.root, o.id);
   try {
     fs.mkdirSync(dir, { mode: 0o711 });
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new OcirtError(`container "${o.id}" already exists`);
-    throw new OcirtError(`create ${dir}: ${describeSystemError(e)}`);
+    throw new OcirtError(`create ${dir}: ${describeSystemError(e).replace(/^\w+ \S+: /, '')}`);
   }
-  const lock = lockDir(dir)!;
+  faultPoint('dir');
+  // A delete --force may remove the directory between the mkdir and the lock (it sees no
+  // create then); this create has made nothing yet and gives up.
+  const lock = lockContainer(dir);
+  if (lock === 'gone' || lock === undefined) throw new OcirtError(`container "${o.id}" was deleted while it was being created`);
+  faultPoint('locked');
   let cg: CgroupManager | undefined;
   let pid = 0;
   let initAlive = false;
@@ -123,20 +132,32 @@ export function create(o: CreateOptions): { pid: number } {
     rec.hostMounts = hostMountsBefore(rec.rootfs);
   }
   try {
+    // The intent first: from here delete --force finds every cgroup directory this create may
+    // make, whatever becomes of it and of state.json.
+    writeIntent(dir, { id: o.id, createPid: process.pid, cgroup: noCgroup ? undefined : cgroupToMake(cgPlanned) });
+    faultPoint('intent');
     writeSavedConfig(dir, config);
+    faultPoint('config');
     const fifo = path.join(dir, EXEC_FIFO);
     const err = native().mkfifo(fifo, 0o600);
     if (err) throw new OcirtError(`mkfifo ${fifo}: ${ERRNO_TEXT[errnoName(err)] ?? 'errno ' + err}`);
+    faultPoint('fifo');
     if (!noCgroup) {
       cg = cgPlanned;
       cg.create();
+      faultPoint('cgroup');
+      // Recorded once create() found it fit (a cgroup in use is refused, and not ours to remove).
       rec.cgroup = describeCgroup(cg, cg.path);
-      writeRecord(o.root, rec);
+    }
+    writeRecord(o.root, rec);
+    faultPoint('record-creating');
+    if (cg) {
       // The device rules always go in: the config's and the devices every container gets
       // (/dev/null, ptmx, pts/*, ...). Engines such as podman send only "deny all" and count on
       // the runtime for the rest, as runc does.
       const resources = config.linux?.resources ?? {};
       cg.apply({ ...resources, devices: effectiveDeviceRules(resources.devices) });
+      faultPoint('cgroup-applied');
     }
     time.mark('state and cgroup');
     const stateJson = () => JSON.stringify(ociState({ id: o.id, dir, record: rec, status: 'creating' }));
@@ -147,12 +168,14 @@ export function create(o: CreateOptions): { pid: number } {
       cgroup: cg && { path: cg.path, placement: cg.placement({ selfMove: true }) },
       callerNofile: process.env.OCIRT_CALLER_NOFILE,
       onSync(ev: SyncEvent) {
+        faultPoint(ev.type);
         switch (ev.type) {
           case 'namespaces-ready':
             pid = ev.pid;
             rec.pid = pid;
             rec.initStartTime = procStartTime(pid) ?? '';
             writeRecord(o.root, rec);
+            faultPoint('init-recorded');
             if (config.linux?.netDevices && Object.keys(config.linux.netDevices).length) {
               (require('./net-devices') as typeof import('./net-devices')).moveNetDevices(pid, config.linux.netDevices);
             }
@@ -181,13 +204,16 @@ export function create(o: CreateOptions): { pid: number } {
     // The child has attached its copies; `run` lives on, and must not hold the trees.
     for (const fd of bindSourceFds.values()) fs.closeSync(fd);
     bindSourceFds.clear();
+    faultPoint('init-parked');
     pid = res.pid;
     initAlive = true;
     rec.pid = pid;
     rec.initStartTime = procStartTime(pid) ?? rec.initStartTime;
     delete rec.creating;
     writeRecord(o.root, rec);
+    faultPoint('record');
     if (o.pidFile) writeFileAtomic(path.resolve(o.pidFile), String(pid), 0o644);
+    faultPoint('pid-file');
     time.mark('record');
     debug(`created "${o.id}" with init ${pid} (${time.text()})`);
     return { pid };
@@ -198,6 +224,20 @@ export function create(o: CreateOptions): { pid: number } {
   } finally {
     lock.release();
   }
+}
+
+/**
+ * The fault test's hook (test/integration/crash.test.ts): OCIRT_FAULT_KILL=<point> makes this
+ * create kill itself with SIGKILL there, as a crash or an OOM kill would. FAULT_POINTS lists
+ * them in the order a create passes them.
+ */
+export const FAULT_POINTS = [
+  'dir', 'locked', 'intent', 'config', 'fifo', 'cgroup', 'record-creating', 'cgroup-applied',
+  'namespaces-ready', 'init-recorded', 'create-container-hooks', 'fd', 'init-parked', 'record', 'pid-file',
+];
+const FAULT_KILL = process.env.OCIRT_FAULT_KILL;
+function faultPoint(name: string): void {
+  if (FAULT_KILL === name) process.kill(process.pid, 'SIGKILL');
 }
 
 /**
@@ -326,6 +366,16 @@ function ownCgroupDirs(m: CgroupManager): Record<string, string> {
   return out;
 }
 
+/**
+ * The intent's cgroup: the directories this create may make, those that do not exist yet. One
+ * that exists already is someone else's until create() has found it fit and the record names it.
+ */
+function cgroupToMake(m: CgroupManager): Intent['cgroup'] {
+  const dirs: Record<string, string> = {};
+  for (const [k, d] of Object.entries(m.dirs)) if (!fs.existsSync(d)) dirs[k] = d;
+  return Object.keys(dirs).length ? { version: m.version, path: m.path, dirs } : undefined;
+}
+
 function undoCreate(dir: string, pid: number, cg: CgroupManager | undefined, hostMounts?: HostMounts): void {
   try {
     if (pid > 0) process.kill(pid, 'SIGKILL');
@@ -336,12 +386,17 @@ function undoCreate(dir: string, pid: number, cg: CgroupManager | undefined, hos
     const left = removeHostMounts(hostMounts);
     if (left.length) warn(`cleanup after failed create: could not unmount ${left.join(', ')}`);
   }
+  // The create's own error is the one to report; what cannot be undone here is left to delete --force.
   try {
     cg?.destroy();
   } catch (e) {
     warn(`cleanup after failed create: ${(e as Error).message}`);
   }
-  removeContainerDir(dir);
+  try {
+    removeContainerDir(dir);
+  } catch (e) {
+    warn(`cleanup after failed create: ${(e as Error).message}`);
+  }
 }
 
 function errnoName(n: number): string {

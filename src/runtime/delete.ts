@@ -1,20 +1,26 @@
 /**
  * delete: stop what still runs (a created container is killed without --force, as containerd
  * expects), then remove the cgroup, run poststop hooks, and remove the state directory.
- * Also the cleanup path of a failed or crashed create: it must work from any partial state.
+ * Also the cleanup path of a failed or crashed create: it must work from any partial state,
+ * including a missing or corrupt record (remains.ts finds what the create made).
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { OcirtError, ERRNO_TEXT } from '../errors';
-import { lockDir } from '../state/lock';
-import { Container, loadContainer, ociState } from './container';
+import { lockContainer, lockTakerAlive, Lock } from '../state/lock';
+import { containerDir } from '../state/paths';
+import { Container, loadContainer, notExist, ociState } from './container';
 import { runHooks, Hook } from '../hooks/run';
-import { procStartTime } from '../state/status';
+import { procStartTime, initAlive } from '../state/status';
 import { removeContainerDir, ContainerRecord } from '../state/store';
 import { native } from '../native';
-import { cgroupOf } from './cgroup';
-import { warn } from '../log';
+import { findRemains } from './remains';
+import { warn, debug } from '../log';
+
+function sleep(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
 
 /**
  * The init, held by a pidfd opened before its start time is checked: once the check passes, the
@@ -72,17 +78,23 @@ function releaseFromForeignFreezer(pid: number, rec: ContainerRecord): void {
   }
 }
 
-/** Kills every process of the container and removes what it holds. */
-export function destroy(c: Container): void {
+/**
+ * Kills every process of the container and removes what it holds. The init is killed whenever
+ * the record names a live one, whatever the status: a create killed after the init was cloned
+ * leaves a record with `creating` and an init parked on exec.fifo.
+ */
+export function destroy(root: string, c: Container): void {
   const rec = c.record;
-  if (rec && (c.status === 'created' || c.status === 'running' || c.status === 'paused')) {
+  const remains = findRemains(root, c);
+  if (rec && initAlive(rec)) {
     // The init itself, by its pidfd: it may have left the container's cgroup (or been frozen in
     // another), where killing the cgroup does not reach it.
     const init = openInit(rec.pid, rec.initStartTime);
     try {
       if (init !== undefined) native().pidfdSendSignal(init, 9);
-      if (rec.cgroup) {
-        const cg = cgroupOf(rec);
+      // The cgroup only when it is this container's alone (remains.ts): never another's processes.
+      const cg = remains.owned.find((m) => m.path === rec.cgroup?.path);
+      if (cg) {
         // A frozen task cannot die: thaw after queueing SIGKILL.
         cg.killAll(9);
         if (cg.state() === 'frozen') cg.thaw();
@@ -100,7 +112,9 @@ export function destroy(c: Container): void {
     const left = (require('./host-mounts') as typeof import('./host-mounts')).removeHostMounts(rec.hostMounts);
     if (left.length) throw new OcirtError(`container "${c.id}": could not unmount ${left.join(', ')}`);
   }
-  if (rec?.cgroup) cgroupOf(rec).destroy();
+  // Destroying a cgroup kills what is left in it: the init of a record that is gone, its children.
+  for (const cg of remains.owned) cg.destroy();
+  for (const p of remains.shared) warn(`container "${c.id}": cgroup ${p} is named by another container too; left in place`);
   if (rec?.hooks?.poststop?.length) {
     // Spec 1.3: a failed poststop hook is a warning, and the other hooks still run.
     runHooks('poststop', rec.hooks.poststop as Hook[], JSON.stringify(ociState({ ...c, status: 'stopped' })), warn);
@@ -113,28 +127,51 @@ function errnoName(n: number): string {
   return String(n);
 }
 
-export function deleteContainer(root: string, id: string, force: boolean): void {
-  let c: Container;
-  try {
-    c = loadContainer(root, id);
-  } catch (e) {
-    if (force && e instanceof OcirtError && e.message.endsWith('does not exist')) return;
-    throw e;
+/**
+ * Waits for whoever holds the lock: a create in progress (then delete --force removes what it
+ * made once it returned or died, never under it), or another delete (then this one finds the
+ * container gone, which --force takes as success: concurrent deletes are idempotent). A lock
+ * whose taker died is held only by the orphan it cloned, which this delete is about to kill:
+ * then it goes on without the lock.
+ */
+function lockForDelete(dir: string): Lock | 'gone' {
+  for (let wait = 2; ; wait = Math.min(wait * 2, 100)) {
+    const lock = lockContainer(dir, { wait: false });
+    if (lock !== undefined) return lock;
+    if (lockTakerAlive(dir) === false) return { release() {} };
+    if (wait === 2) debug(`${dir} is locked (a create or another command in progress): waiting`);
+    sleep(wait);
   }
-  // A create in progress holds the lock; its remains after a crash do not.
-  const lock = lockDir(c.dir, { wait: force ? false : true });
-  if (!lock && !force) throw new OcirtError(`container "${id}" is busy`);
+}
+
+export function deleteContainer(root: string, id: string, force: boolean): void {
+  const dir = containerDir(root, id);
+  if (!force) {
+    // runc's answer for a container that is not stopped; a create in progress is not.
+    const c0 = loadContainer(root, id);
+    if (c0.status === 'running' || c0.status === 'paused' || c0.status === 'creating') {
+      throw new OcirtError(`cannot delete container "${id}" that is not stopped: ${c0.status}`);
+    }
+  }
+  const lock = lockForDelete(dir);
+  if (lock === 'gone') {
+    if (force) return;
+    throw notExist(id);
+  }
   try {
-    c = loadContainer(root, id);
+    let c: Container;
+    try {
+      c = loadContainer(root, id, { locked: true });
+    } catch (e) {
+      // A damaged record: remains.ts finds the cgroups and their processes without it.
+      if (!force || !(e instanceof OcirtError) || e.code !== 'ECORRUPT') throw e;
+      c = { id, dir, record: undefined, status: 'stopped' };
+    }
     if ((c.status === 'running' || c.status === 'paused') && !force) {
       throw new OcirtError(`cannot delete container "${id}" that is not stopped: ${c.status}`);
     }
-    if (c.status === 'creating' && lock === undefined) {
-      // --force against a create in progress: kill its init if the record is there yet.
-      throw new OcirtError(`container "${id}" is being created; try again`);
-    }
-    destroy(c);
+    destroy(root, c);
   } finally {
-    lock?.release();
+    lock.release();
   }
 }

@@ -7,16 +7,19 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { OcirtError, describeSystemError } from '../errors';
 import { EXEC_FIFO } from '../state/paths';
-import { lockDir } from '../state/lock';
-import { loadContainer, ociState } from './container';
+import { lockContainer } from '../state/lock';
+import { loadContainer, notExist, ociState } from './container';
 import { runHooks, Hook } from '../hooks/run';
 import { warn } from '../log';
 
 export function start(root: string, id: string): void {
   const c0 = loadContainer(root, id);
-  const lock = lockDir(c0.dir);
+  // Not worth waiting for the lock: the remains of a dead create may hold it through an orphan.
+  if (c0.status === 'stopped') throw new OcirtError(`cannot start a container that has stopped`);
+  const lock = lockContainer(c0.dir);
+  if (lock === 'gone' || lock === undefined) throw notExist(id);
   try {
-    const c = loadContainer(root, id);
+    const c = loadContainer(root, id, { locked: true });
     if (c.status === 'stopped') throw new OcirtError(`cannot start a container that has stopped`);
     if (c.status === 'running' || c.status === 'paused') throw new OcirtError(`cannot start an already running container`);
     if (c.status !== 'created' || !c.record) throw new OcirtError(`cannot start container "${id}" in state ${c.status}`);
@@ -31,6 +34,10 @@ export function start(root: string, id: string): void {
     try {
       const st = ociState({ ...c, status: 'running' });
       fs.writeSync(fd, JSON.stringify(st));
+    } catch (e) {
+      // The init died between the open and the write (killed meanwhile): as with ENXIO above.
+      if ((e as NodeJS.ErrnoException).code === 'EPIPE') throw new OcirtError(`cannot start container "${id}": container not running`);
+      throw new OcirtError(`write ${fifo}: ${describeSystemError(e).replace(/^\w+: /, '')}`);
     } finally {
       fs.closeSync(fd);
     }
@@ -55,6 +62,6 @@ export function start(root: string, id: string): void {
       }
     }
   } finally {
-    lock?.release();
+    lock.release();
   }
 }

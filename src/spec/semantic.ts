@@ -24,6 +24,10 @@
  *  - resources: memory.swappiness 0..100 (or the "-1" that Go writes as 2^64-1);
  *    cpu.burst not above a positive cpu.quota;
  *  - netDevices need a network namespace (new or joined);
+ *  - sizes ocirt's init takes: at most 32767 args and 32766 env entries (two more are kept for
+ *    LISTEN_FDS and LISTEN_PID), 65531 additionalGids, 4096 args and 4096 env entries per
+ *    startContainer hook; the kernel allows more args and env in one execve (up to its
+ *    ARG_MAX bytes), so a config beyond these is refused here, by pointer, not by create;
  *  - memoryPolicy: MPOL_DEFAULT and MPOL_LOCAL take no nodes, MPOL_BIND, MPOL_INTERLEAVE,
  *    MPOL_WEIGHTED_INTERLEAVE and MPOL_PREFERRED_MANY need some.
  * Warnings (and a change to the returned config):
@@ -209,6 +213,16 @@ export function sysctlNamespace(key: string): 'network' | 'ipc' | 'uts' | undefi
   return undefined;
 }
 
+/** What ocirt's init takes (see the header); the plan's wire format carries at most 65535 values per operation. */
+export const MAX_ARGS = 32767;
+export const MAX_ENV = 32766;
+export const MAX_GIDS = 65531;
+export const MAX_HOOK_ARGS = 4096;
+
+function tooMany(list: unknown, max: number, pointer: string, what: string, err: (p: string, m: string) => void): void {
+  if (Array.isArray(list) && list.length > max) err(pointer, `${list.length} ${what}; ocirt passes at most ${max}`);
+}
+
 function checkProcess(config: Spec, windows: boolean, err: (p: string, m: string) => void, warn: (p: string, m: string) => void): void {
   const p = config.process;
   if (!isObject(p)) return;
@@ -222,6 +236,16 @@ function checkProcess(config: Spec, windows: boolean, err: (p: string, m: string
       // the schema reports it
     } else if (p.args.length === 0) err('/process/args', 'must be a non-empty array of strings, but found an empty array');
     else if (p.args[0] === '') err('/process/args/0', 'must name the program to run, but found ""');
+    tooMany(p.args, MAX_ARGS, '/process/args', 'arguments', err);
+    tooMany(p.env, MAX_ENV, '/process/env', 'environment entries', err);
+    if (isObject(p.user)) tooMany(p.user.additionalGids, MAX_GIDS, '/process/user/additionalGids', 'groups', err);
+    if (isObject(config.hooks) && Array.isArray(config.hooks.startContainer)) {
+      config.hooks.startContainer.forEach((h: unknown, i: number) => {
+        if (!isObject(h)) return;
+        tooMany(h.args, MAX_HOOK_ARGS, `/hooks/startContainer/${i}/args`, 'arguments', err);
+        tooMany(h.env, MAX_HOOK_ARGS, `/hooks/startContainer/${i}/env`, 'environment entries', err);
+      });
+    }
     if (typeof p.cwd === 'string' && !p.cwd.startsWith('/')) {
       err('/process/cwd', `must be an absolute path (a string that starts with "/"), but found ${JSON.stringify(p.cwd)}`);
     }

@@ -23,3 +23,5 @@ export const STATE_FILE = 'state.json';
 export const EXEC_FIFO = 'exec.fifo';
 /** The config as create checked it: exec reads this, not the bundle, which may have changed since. */
 export const SAVED_CONFIG = 'config.json';
+/** What a create is about to make (store.ts Intent), written before it makes it. */
+export const INTENT_FILE = 'intent.json';

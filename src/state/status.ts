@@ -2,13 +2,15 @@
  * Status is derived, never stored, so it stays right after crashes, reboots and kill -9:
  * a live init (same pid and same start time as recorded) is `paused` when its cgroup is
  * frozen, else `created` while exec.fifo is present and `running` without it;
- * anything else is `stopped`. A directory without a record is a create in progress, or the
- * remains of one that died (then nobody holds its lock).
+ * anything else is `stopped`. A directory without a record, or with the record a create writes
+ * before it returns (`creating: true`), is `creating` while that create holds the directory's
+ * lock, and `stopped` once it has died: the remains of a killed create, which delete cleans.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { ContainerRecord } from './store';
 import { EXEC_FIFO } from './paths';
+import { createInProgress } from './lock';
 
 export type Status = 'creating' | 'created' | 'running' | 'paused' | 'stopped';
 
@@ -41,10 +43,9 @@ function frozen(rec: ContainerRecord): boolean {
   }
 }
 
-export function deriveStatus(dir: string, rec: ContainerRecord | undefined): Status {
-  if (!rec) return 'creating';
+export function deriveStatus(dir: string, rec: ContainerRecord | undefined, createLive: (dir: string) => boolean = createInProgress): Status {
+  if (!rec || rec.creating) return createLive(dir) ? 'creating' : 'stopped';
   if (!initAlive(rec)) return 'stopped';
-  if (rec.creating) return 'creating';
   // Frozen first: runc lets a created container be paused, and it is then paused, not created.
   if (frozen(rec)) return 'paused';
   return fs.existsSync(path.join(dir, EXEC_FIFO)) ? 'created' : 'running';

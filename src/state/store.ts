@@ -5,8 +5,8 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { OcirtError, describeSystemError } from '../errors';
-import { STATE_FILE, containerDir, SAVED_CONFIG } from './paths';
+import { OcirtError, describeSystemError, ERRNO_TEXT } from '../errors';
+import { STATE_FILE, containerDir, SAVED_CONFIG, INTENT_FILE } from './paths';
 
 /** What ocirt keeps about a container; `state` prints the OCI subset plus runc's extras. */
 export interface ContainerRecord {
@@ -38,33 +38,100 @@ export interface ContainerRecord {
   creating?: boolean;
 }
 
+/** The cgroup of a container as create describes it in the intent and the record. */
+export type CgroupDesc = NonNullable<ContainerRecord['cgroup']>;
+
+/**
+ * What a create is about to make, written once before it makes anything outside the state dir
+ * (the cgroup first of all), and never rewritten: whatever happens to state.json later, delete
+ * --force finds every cgroup directory a create of this id could have made from here.
+ */
+export interface Intent {
+  id: string;
+  /** The create's own pid and start time, for diagnostics. */
+  createPid: number;
+  /** The cgroup in every hierarchy (all of them, made or not); absent when the container gets none. */
+  cgroup?: Omit<CgroupDesc, 'freezer'>;
+}
+
+/** Where a write of the state dir failed, named by file: "write /run/ocirt/c1/state.json: no space left on device". */
+function fileError(op: string, file: string, e: unknown): OcirtError {
+  const err = e as NodeJS.ErrnoException;
+  const text = err && typeof err.code === 'string' ? ERRNO_TEXT[err.code] ?? err.code.toLowerCase() : (e as Error)?.message ?? String(e);
+  return new OcirtError(`${op} ${file}: ${text}`, { code: err?.code, cause: e });
+}
+
 export function writeFileAtomic(file: string, data: string | Buffer, mode = 0o600): void {
   const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
-  const fd = fs.openSync(tmp, 'w', mode);
+  let fd: number;
+  try {
+    fd = fs.openSync(tmp, 'w', mode);
+  } catch (e) {
+    throw fileError('create', tmp, e);
+  }
   try {
     // No fsync: readers need the rename's atomicity, not durability across a crash. The state
     // lives in /run, which a reboot empties anyway (runc does not sync it either), and the
     // fsync cost every create several milliseconds on a disk-backed --root.
     fs.writeSync(fd, typeof data === 'string' ? Buffer.from(data) : data);
-  } finally {
-    fs.closeSync(fd);
+  } catch (e) {
+    try {
+      fs.closeSync(fd);
+      fs.unlinkSync(tmp);
+    } catch {
+      /* the write's error is the one to report */
+    }
+    throw fileError('write', file, e);
   }
-  fs.renameSync(tmp, file);
+  fs.closeSync(fd);
+  try {
+    fs.renameSync(tmp, file);
+  } catch (e) {
+    try {
+      fs.unlinkSync(tmp);
+    } catch {
+      /* as above */
+    }
+    throw fileError('rename', `${tmp} to ${file}`, e);
+  }
 }
 
 export function writeRecord(root: string, rec: ContainerRecord): void {
   writeFileAtomic(path.join(containerDir(root, rec.id), STATE_FILE), JSON.stringify(rec));
 }
 
-/** A JSON file of the state dir, or undefined when it does not exist; `what` names it in errors. */
-function readJsonFile<T>(file: string, what: string, corrupt: string): T | undefined {
-  let text: string;
+export function writeIntent(dir: string, intent: Intent): void {
+  writeFileAtomic(path.join(dir, INTENT_FILE), JSON.stringify(intent));
+}
+
+/**
+ * A file of the state dir as text, or undefined when it does not exist. A symlink is refused
+ * (O_NOFOLLOW): a state file pointing at another container's would make a command act on that
+ * one. `what` names the file in the error.
+ */
+function readStateFile(file: string): string | undefined {
+  let fd: number;
   try {
-    text = fs.readFileSync(file, 'utf8');
+    fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new OcirtError(`read ${what}: ${describeSystemError(e)}`);
+    throw fileError('open', file, e);
   }
+  try {
+    if (!fs.fstatSync(fd).isFile()) throw new OcirtError(`read ${file}: not a regular file`);
+    return fs.readFileSync(fd, 'utf8');
+  } catch (e) {
+    if (e instanceof OcirtError) throw e;
+    throw fileError('read', file, e);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** A JSON file of the state dir, or undefined when it does not exist; `corrupt` is the message for text that is not JSON. */
+function readJsonFile<T>(file: string, corrupt: string): T | undefined {
+  const text = readStateFile(file);
+  if (text === undefined) return undefined;
   try {
     return JSON.parse(text) as T;
   } catch {
@@ -72,10 +139,68 @@ function readJsonFile<T>(file: string, what: string, corrupt: string): T | undef
   }
 }
 
+const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const CGROUP_ROOT = '/sys/fs/cgroup/';
+
+/**
+ * A recorded cgroup that commands may act on: every directory inside the cgroup mount and named
+ * by the recorded path, so a damaged or forged record cannot send rmdir or kill anywhere else.
+ */
+export function validCgroupDesc(v: unknown): v is CgroupDesc {
+  if (!isObj(v) || (v.version !== 1 && v.version !== 2) || typeof v.path !== 'string') return false;
+  const p = v.path;
+  if (!p.startsWith('/') || p === '/' || path.posix.normalize(p) !== p || p.split('/').includes('..')) return false;
+  if (!isObj(v.dirs) || Object.keys(v.dirs).length === 0) return false;
+  for (const d of Object.values(v.dirs)) {
+    if (typeof d !== 'string' || !d.startsWith(CGROUP_ROOT) || path.posix.normalize(d) !== d || !d.endsWith(p)) return false;
+  }
+  if (v.freezer !== undefined) {
+    const f = v.freezer;
+    if (!isObj(f) || typeof f.file !== 'string' || !f.file.startsWith(CGROUP_ROOT) || typeof f.frozen !== 'string') return false;
+  }
+  return true;
+}
+
+/** The shape every command relies on; anything else is a corrupt record, never a half-trusted one. */
+function validRecord(v: unknown, id: string): v is ContainerRecord {
+  if (!isObj(v)) return false;
+  if (v.id !== id || !Number.isInteger(v.pid) || (v.pid as number) < 0 || typeof v.initStartTime !== 'string') return false;
+  for (const k of ['bundle', 'rootfs', 'created', 'owner', 'ociVersion']) if (typeof v[k] !== 'string') return false;
+  if (v.cgroup !== undefined && !validCgroupDesc(v.cgroup)) return false;
+  if (v.annotations !== undefined && !isObj(v.annotations)) return false;
+  if (v.hooks !== undefined && !isObj(v.hooks)) return false;
+  if (v.creating !== undefined && typeof v.creating !== 'boolean') return false;
+  return true;
+}
+
+export function corruptRecordError(id: string, file: string, why: string): OcirtError {
+  return new OcirtError(`state of "${id}" is corrupt (${file}: ${why}); "ocirt delete --force ${id}" removes it`, { code: 'ECORRUPT' });
+}
+
 /** The record, or undefined when the container does not exist or is still being created. */
 export function readRecord(root: string, id: string): ContainerRecord | undefined {
   const file = path.join(containerDir(root, id), STATE_FILE);
-  return readJsonFile<ContainerRecord>(file, `state of "${id}"`, `state of "${id}" is corrupt (${file}); "ocirt delete --force ${id}" removes it`);
+  let v: unknown;
+  try {
+    v = readJsonFile<unknown>(file, 'not JSON');
+  } catch (e) {
+    throw corruptRecordError(id, file, (e as Error).message.replace(`${file}: `, '').replace(/^(open|read) /, ''));
+  }
+  if (v === undefined) return undefined;
+  if (!validRecord(v, id)) throw corruptRecordError(id, file, 'not a container record');
+  return v;
+}
+
+/** The intent of a create, or undefined when it is missing or unreadable (delete then falls back on the record and the config). */
+export function readIntent(dir: string, id: string): Intent | undefined {
+  try {
+    const v = readJsonFile<unknown>(path.join(dir, INTENT_FILE), '');
+    if (!isObj(v) || v.id !== id) return undefined;
+    if (v.cgroup !== undefined && !validCgroupDesc(v.cgroup)) return undefined;
+    return v as unknown as Intent;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The config as create checked it, kept for exec: the bundle may change or break after create. */
@@ -86,13 +211,18 @@ const BIG = '\u0000bigint:';
 export function writeSavedConfig(dir: string, config: unknown): void {
   let text = JSON.stringify(config, (_k, v) => (typeof v === 'bigint' ? BIG + v : v));
   if (text.includes('\\u0000bigint:')) text = text.replace(/"\\u0000bigint:(\d+)"/g, '$1');
-  fs.writeFileSync(path.join(dir, SAVED_CONFIG), text, { mode: 0o600 });
+  const file = path.join(dir, SAVED_CONFIG);
+  try {
+    fs.writeFileSync(file, text, { mode: 0o600 });
+  } catch (e) {
+    throw fileError('write', file, e);
+  }
 }
 
 /** The config create saved; undefined for a container made before create saved one. */
 export function readSavedConfig(dir: string): unknown {
   const file = path.join(dir, SAVED_CONFIG);
-  const config = readJsonFile<Record<string, unknown>>(file, file, `${file} is corrupt; the container cannot be exec'd into`);
+  const config = readJsonFile<Record<string, unknown>>(file, `${file} is corrupt; the container cannot be exec'd into`);
   if (config && /\d{16}/.test(JSON.stringify((config as any).linux?.seccomp ?? null))) {
     // Digits a double rounded: parse again keeping them.
     const { parseJsonWithPositions } = require('../spec/json-positions') as typeof import('../spec/json-positions');
@@ -114,8 +244,12 @@ export function removeContainerDir(dir: string): void {
     names = fs.readdirSync(dir);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
-    throw e;
+    throw fileError('remove', dir, e);
   }
+  // The record and the intent go last: until then a reader finds a record (of a dead init:
+  // stopped), not a bare directory that looks like a create in progress.
+  const last = (n: string) => (n === STATE_FILE ? 2 : n === INTENT_FILE ? 1 : 0);
+  names.sort((a, b) => last(a) - last(b));
   try {
     for (const name of names) {
       try {
@@ -126,7 +260,11 @@ export function removeContainerDir(dir: string): void {
     }
     fs.rmdirSync(dir);
   } catch {
-    fs.rmSync(dir, { recursive: true, force: true });
+    try {
+      fs.rmSync(dir, { recursive: true, force: true });
+    } catch (e) {
+      throw fileError('remove', dir, e);
+    }
   }
 }
 

@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { validateId, containerDir } from '../../src/state/paths';
-import { writeRecord, readRecord, listIds, nowRfc3339Nano, ContainerRecord, writeFileAtomic } from '../../src/state/store';
+import { writeRecord, readRecord, readIntent, writeIntent, listIds, nowRfc3339Nano, ContainerRecord, writeFileAtomic, validCgroupDesc } from '../../src/state/store';
 import { deriveStatus, procStartTime } from '../../src/state/status';
 import { parseSignal } from '../../src/runtime/signals';
 
@@ -41,6 +41,68 @@ test('records round-trip atomically and leave no temp files', () => {
   }
 });
 
+test('a damaged record is corrupt, named by file, never half-trusted', () => {
+  const root = tmpRoot();
+  try {
+    const dir = path.join(root, 'c');
+    fs.mkdirSync(dir);
+    const file = path.join(dir, 'state.json');
+    const good = JSON.stringify(record('c', 1, '1'));
+    const bad: [string, () => void][] = [
+      ['empty', () => fs.writeFileSync(file, '')],
+      ['truncated', () => fs.writeFileSync(file, good.slice(0, 20))],
+      ['null', () => fs.writeFileSync(file, 'null')],
+      ['[]', () => fs.writeFileSync(file, '[]')],
+      ['{}', () => fs.writeFileSync(file, '{}')],
+      ['another id', () => fs.writeFileSync(file, JSON.stringify(record('d', 1, '1')))],
+      ['cgroup "x"', () => fs.writeFileSync(file, JSON.stringify({ ...record('c', 1, '1'), cgroup: 'x' }))],
+      ['a symlink', () => fs.symlinkSync(path.join(root, 'elsewhere'), file)],
+      ['a directory', () => fs.mkdirSync(file)],
+    ];
+    fs.writeFileSync(path.join(root, 'elsewhere'), good);
+    for (const [what, damage] of bad) {
+      fs.rmSync(file, { recursive: true, force: true });
+      damage();
+      assert.throws(() => readRecord(root, 'c'), (e: Error) => e.message.includes(file) && e.message.includes('"ocirt delete --force c" removes it'), what);
+    }
+  } finally {
+    fs.rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('a recorded cgroup must lie in the cgroup mount and end in its path', () => {
+  const ok = { version: 1, path: '/ocirt/c', dirs: { memory: '/sys/fs/cgroup/memory/ocirt/c', unified: '/sys/fs/cgroup/unified/ocirt/c' } };
+  assert.ok(validCgroupDesc(ok));
+  assert.not.ok(validCgroupDesc({ ...ok, dirs: { x: '/etc' } }));
+  assert.not.ok(validCgroupDesc({ ...ok, dirs: { x: '/sys/fs/cgroup/memory/../../../etc/ocirt/c' } }));
+  assert.not.ok(validCgroupDesc({ ...ok, path: '/' }));
+  assert.not.ok(validCgroupDesc({ ...ok, dirs: {} }));
+  assert.not.ok(validCgroupDesc({ ...ok, version: 3 }));
+  assert.not.ok(validCgroupDesc('x'));
+});
+
+test('the intent round-trips; a damaged one reads as none', () => {
+  const root = tmpRoot();
+  try {
+    const dir = path.join(root, 'c');
+    fs.mkdirSync(dir);
+    const cgroup = { version: 2 as const, path: '/ocirt/c', dirs: { unified: '/sys/fs/cgroup/ocirt/c' } };
+    writeIntent(dir, { id: 'c', createPid: 1, cgroup });
+    assert.equal(readIntent(dir, 'c')?.cgroup, cgroup);
+    assert.is(readIntent(dir, 'd'), undefined, 'another id');
+    fs.writeFileSync(path.join(dir, 'intent.json'), '{');
+    assert.is(readIntent(dir, 'c'), undefined);
+    writeIntent(dir, { id: 'c', createPid: 1, cgroup: { ...cgroup, dirs: { unified: '/tmp/ocirt/c' } } });
+    assert.is(readIntent(dir, 'c'), undefined, 'a cgroup outside the mount');
+  } finally {
+    fs.rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('a write to a full or missing directory names the file', () => {
+  assert.throws(() => writeFileAtomic('/nonexistent-dir/state.json', 'x'), /^create \/nonexistent-dir\/\.state\.json\.\d+\.tmp: no such file or directory$/);
+});
+
 test('created time is RFC 3339 with nanoseconds', () => {
   assert.match(nowRfc3339Nano(), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z$/);
 });
@@ -52,9 +114,14 @@ test('status is derived: fifo, live init, start time, freezer', () => {
     fs.mkdirSync(dir);
     const me = procStartTime(process.pid)!;
     assert.ok(me);
-    assert.is(deriveStatus(dir, undefined), 'creating');
+    // No record, or the one create writes before it returns: creating while a create holds the
+    // lock, the remains of a dead create without it.
+    assert.is(deriveStatus(dir, undefined, () => true), 'creating');
+    assert.is(deriveStatus(dir, undefined, () => false), 'stopped');
+    assert.is(deriveStatus(dir, { ...record('c', 0, ''), creating: true }, () => true), 'creating');
+    assert.is(deriveStatus(dir, { ...record('c', process.pid, me), creating: true }, () => false), 'stopped');
     assert.is(deriveStatus(dir, record('c', process.pid, me)), 'running');
-    assert.is(deriveStatus(dir, { ...record('c', process.pid, me), creating: true }), 'creating');
+    assert.is(deriveStatus(dir, { ...record('c', process.pid, me), creating: true }, () => true), 'creating');
     // A recycled pid (same number, other start time) is not our init.
     assert.is(deriveStatus(dir, record('c', process.pid, String(Number(me) + 1))), 'stopped');
     assert.is(deriveStatus(dir, record('c', 0, '')), 'stopped');
