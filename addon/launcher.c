@@ -15,6 +15,7 @@
  * Built by node-gyp with the addon (binding.gyp); bin/ocirt is a link to it.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,12 +30,27 @@ static void limit_text(rlim_t v, char* out, size_t n) {
   else snprintf(out, n, "%llu", (unsigned long long)v);
 }
 
+/* OCIRT_FASTPATH_REPORT=FILE: a line "fast" or "node" per command, for the differential test to
+ * know which side answered (the output must not tell). */
+static void report(const char* side) {
+  const char* file = getenv("OCIRT_FASTPATH_REPORT");
+  if (!file || !*file) return;
+  int fd = open(file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) return;
+  if (write(fd, side, strlen(side)) < 0) { /* the test then sees a line missing */ }
+  close(fd);
+}
+
 int main(int argc, char** argv) {
   const char* no_fast = getenv("OCIRT_NO_FASTPATH");
   if (!no_fast || !*no_fast) {
     int rc = fastpath_main(argc, argv);
-    if (rc != FASTPATH_NODE) return rc;
+    if (rc != FASTPATH_NODE) {
+      report("fast\n");
+      return rc;
+    }
   }
+  report("node\n");
   char self[PATH_MAX];
   ssize_t len = readlink("/proc/self/exe", self, sizeof(self) - 1);
   if (len <= 0) {
