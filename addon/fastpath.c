@@ -5,8 +5,8 @@
  * answered, or FASTPATH_NODE when Node must: for any flag, record, status or condition it does
  * not fully know (hooks to run, a systemd or paused cgroup, a cgroup that will not go, --debug,
  * a lock held elsewhere...). It hands over only before it has done anything a second run of the
- * command in Node would do differently: reading, taking and dropping the lock, and idempotent
- * removals (a cgroup or state file already gone is what Node expects to find after them).
+ * command in Node would do differently: reading, taking and dropping the lock, and work Node
+ * repeats to the same end (a SIGKILL sent again, a cgroup or state file already gone).
  *
  * What it answers is byte for byte what the TypeScript commands print, exit with and log; each
  * function names the module it mirrors. The record is read against the generated field table
@@ -31,6 +31,8 @@
 #include <unistd.h>
 
 #include "ocirt/record.h"
+
+static void sleep_ms(int ms);
 
 /* ---------- a small strict JSON reader ---------- */
 
@@ -783,7 +785,11 @@ static int remove_cgroup(const struct jv* rec) {
   if (!cg) return 0;
   const struct jv* dirs = FIELD(cg, rec_fields_cgroup, REC_cgroup_dirs);
   for (size_t i = 0; i < dirs->count; i++) {
-    if (rmdir(dirs->items[i].s) && errno != ENOENT) return -1;
+    /* A cgroup stays busy for a moment after its last task exits (files.ts rmdirRetry()). */
+    for (int wait = 1; rmdir(dirs->items[i].s) && errno != ENOENT; wait *= 2) {
+      if ((errno != EBUSY && errno != ENOTEMPTY && errno != EAGAIN) || wait > 32) return -1;
+      sleep_ms(wait);
+    }
   }
   return 0;
 }
@@ -801,7 +807,111 @@ static int cgroup_as_recorded(const struct jv* rec) {
   return dl >= pl && !strcmp(dirs->items[0].s + dl - pl, path);
 }
 
-/* src/runtime/delete.ts, for a container whose init is gone: nothing to kill, no hook to run. */
+static int write_text(const char* dir, const char* file, const char* text) {
+  char path[4200];
+  snprintf(path, sizeof(path), "%s/%s", dir, file);
+  int fd = open(path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  ssize_t w = write(fd, text, strlen(text));
+  close(fd);
+  return w == (ssize_t)strlen(text) ? 0 : -1;
+}
+
+static void sleep_ms(int ms) {
+  struct timespec t = {ms / 1000, (long)(ms % 1000) * 1000000L};
+  nanosleep(&t, NULL);
+}
+
+static long long now_ms(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* v1.ts setFreezer(): write the state, then wait (bounded) until the kernel reports it. */
+static int set_freezer(const char* dir, const char* want) {
+  long long deadline = now_ms() + 5000;
+  for (int wait = 1;; wait = wait * 2 > 20 ? 20 : wait * 2) {
+    if (write_text(dir, "freezer.state", want)) return -1;
+    char path[4200], *text;
+    size_t len;
+    snprintf(path, sizeof(path), "%s/freezer.state", dir);
+    if (read_file(path, &text, &len)) return -1;
+    while (len && (text[len - 1] == '\n' || text[len - 1] == ' ')) len--;
+    int done = len == strlen(want) && !memcmp(text, want, len);
+    free(text);
+    if (done) return 0;
+    if (now_ms() >= deadline) return -1;
+    sleep_ms(wait);
+  }
+}
+
+/* base.ts pids() with killAll(): every process listed under dir, recursively, gets sig. */
+static void kill_tree(const char* dir, int sig, int depth) {
+  char path[4200], *text;
+  size_t len;
+  snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
+  if (!read_file(path, &text, &len)) {
+    for (char* p = text; *p;) {
+      char* end;
+      long pid = strtol(p, &end, 10);
+      if (end == p) break;
+      if (pid > 0) kill((pid_t)pid, sig);
+      p = end;
+      while (*p == '\n') p++;
+    }
+    free(text);
+  }
+  if (depth > 32) return;
+  DIR* d = opendir(dir);
+  if (!d) return;
+  struct dirent* e;
+  while ((e = readdir(d)))
+    if (e->d_type == DT_DIR && strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
+      snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+      kill_tree(path, sig, depth + 1);
+    }
+  closedir(d);
+}
+
+/* delete.ts destroy(), its first half: SIGKILL to every process of the container, then wait
+ * (bounded) for the init to be gone. 0 done, 1 failed (reported), -1 for Node, which repeats
+ * it (killing twice does no harm, and what is dead stays dead). */
+static int kill_and_wait(struct container* c) {
+  const struct jv* rec = &c->rec;
+  const struct jv* cg = FIELD(rec, rec_fields, REC_cgroup);
+  long long pid = FIELD(rec, rec_fields, REC_pid)->n;
+  if (!cg) kill((pid_t)pid, SIGKILL);
+  else {
+    const struct jv* dirs = FIELD(cg, rec_fields_cgroup, REC_cgroup_dirs);
+    if (FIELD(cg, rec_fields_cgroup, REC_cgroup_version)->n == 2) {
+      /* v2.ts killAllFast(): cgroup.kill, or Node's walk where the kernel has none */
+      if (write_text(dirs->items[0].s, "cgroup.kill", "1")) return FASTPATH_NODE;
+    } else {
+      const struct jv* fz = jget(dirs, "freezer");
+      if (!fz) return FASTPATH_NODE;
+      /* v1: frozen, nothing escapes the kill by forking */
+      if (set_freezer(fz->s, "FROZEN")) {
+        set_freezer(fz->s, "THAWED");
+        return FASTPATH_NODE;
+      }
+      kill_tree(fz->s, SIGKILL, 0);
+      if (set_freezer(fz->s, "THAWED")) return FASTPATH_NODE;
+    }
+  }
+  long long deadline = now_ms() + 10000;
+  char now[64];
+  const char* start = FIELD(rec, rec_fields, REC_initStartTime)->s;
+  for (int wait = 1;; wait = wait * 2 > 50 ? 50 : wait * 2) {
+    const char* st = proc_start_time(pid, now, sizeof(now));
+    if (!st || strcmp(st, start)) return 0;
+    if (now_ms() >= deadline) return failf("container \"%s\": init %lld did not exit after SIGKILL", c->id, pid);
+    sleep_ms(wait);
+  }
+}
+
+/* src/runtime/delete.ts, for a container without hooks to run: its processes killed, its
+ * cgroup and state directory removed. */
 static int cmd_delete(struct container* c, int force) {
   enum load l = load_container(c);
   if (l == LOAD_NOT_EXIST) return force ? 0 : failf("container \"%s\" does not exist", c->id);
@@ -819,7 +929,15 @@ static int cmd_delete(struct container* c, int force) {
     rc = failf("cannot delete container \"%s\" that is not stopped: running", c->id);
     goto out;
   }
-  if (c->status != ST_STOPPED || has_hooks(&c->rec, REC_hooks_poststop) || !cgroup_as_recorded(&c->rec)) goto out;
+  if (has_hooks(&c->rec, REC_hooks_poststop) || !cgroup_as_recorded(&c->rec)) goto out;
+  if (c->status == ST_CREATED || c->status == ST_RUNNING) {
+    int k = kill_and_wait(c);
+    if (k) {
+      rc = k;
+      goto out;
+    }
+  } else if (c->status != ST_STOPPED)
+    goto out;
   if (remove_cgroup(&c->rec) || remove_container_dir(c->dir)) goto out;
   rc = 0;
 out:
