@@ -947,7 +947,8 @@ static int cmd_delete(struct container* c, int force) {
     rc = failf("cannot delete container \"%s\" that is not stopped: running", c->id);
     goto out;
   }
-  if (has_hooks(&c->rec, REC_hooks_poststop) || !cgroup_as_recorded(&c->rec)) goto out;
+  /* hostMounts: mounts of a container without its own mount namespace, which Node removes */
+  if (has_hooks(&c->rec, REC_hooks_poststop) || FIELD(&c->rec, rec_fields, REC_hostMounts) || !cgroup_as_recorded(&c->rec)) goto out;
   if (c->status == ST_CREATED || c->status == ST_RUNNING) {
     int k = kill_and_wait(c);
     if (k) {

@@ -31,6 +31,11 @@ const hooks = {
   poststop: { kind: 'array', optional: true },
 } satisfies Record<string, FieldSpec>;
 
+const hostMounts = {
+  rootfs: str,
+  keep: { kind: 'array' },
+} satisfies Record<string, FieldSpec>;
+
 export const RECORD_FIELDS = {
   ociVersion: str,
   id: str,
@@ -45,6 +50,7 @@ export const RECORD_FIELDS = {
   hooks: { kind: 'object', optional: true, fields: hooks },
   systemdCgroup: { kind: 'boolean', optional: true },
   creating: { kind: 'boolean', optional: true },
+  hostMounts: { kind: 'object', optional: true, fields: hostMounts },
 } satisfies Record<string, FieldSpec>;
 
 // Compile-time agreement between the table and ContainerRecord: same keys, same optional keys,
@@ -60,4 +66,5 @@ export const RECORD_TABLE_AGREES: [
   Agree<typeof cgroup, Cg>,
   Agree<typeof freezer, NonNullable<Cg['freezer']>>,
   Agree<typeof hooks, NonNullable<ContainerRecord['hooks']>>,
-] = [true, true, true, true];
+  Agree<typeof hostMounts, NonNullable<ContainerRecord['hostMounts']>>,
+] = [true, true, true, true, true];
