@@ -29,8 +29,17 @@
     {
       "target_name": "ocirt-launcher",
       "type": "executable",
-      "sources": ["addon/launcher.c"],
+      "sources": ["addon/launcher.c", "addon/fastpath.c"],
       "defines": ["OCIRT_NODE=\"<!(node -p process.execPath)\""],
+      "include_dirs": ["<(INTERMEDIATE_DIR)"],
+      "actions": [
+        {
+          "action_name": "record_header",
+          "inputs": ["scripts/gen-record-h.js", "src/state/record-fields.ts"],
+          "outputs": ["<(INTERMEDIATE_DIR)/ocirt/record.h"],
+          "action": ["node", "scripts/gen-record-h.js", "<(INTERMEDIATE_DIR)/ocirt/record.h"]
+        }
+      ],
       "cflags": ["-O2", "-Wall", "-Wextra", "-pthread"],
       "ldflags": ["-pthread"]
     }

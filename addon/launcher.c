@@ -13,10 +13,13 @@
  * The node it runs is the one the project was built with (OCIRT_NODE, from binding.gyp), never
  * a lookup in the caller's PATH: a root caller with a hostile PATH would otherwise run another
  * program as the runtime.
+ * Before any of that, `state`, `start`, `kill` and `delete` of a container in a plain case are
+ * answered here without Node (fastpath.c); OCIRT_NO_FASTPATH=1 sends every command to Node.
  * Built by node-gyp with the addon (binding.gyp); bin/ocirt is a link to it.
  */
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -24,6 +27,8 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <unistd.h>
+
+#include "fastpath.h"
 
 static void limit_text(rlim_t v, char* out, size_t n) {
   if (v == RLIM_INFINITY) snprintf(out, n, "unlimited");
@@ -100,7 +105,27 @@ static int threads_available(void) {
   return 0;
 }
 
+/* OCIRT_FASTPATH_REPORT=FILE: a line "fast" or "node" per command, for the differential test to
+ * know which side answered (the output must not tell). */
+static void report(const char* side) {
+  const char* file = getenv("OCIRT_FASTPATH_REPORT");
+  if (!file || !*file) return;
+  int fd = open(file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) return;
+  if (write(fd, side, strlen(side)) < 0) { /* the test then sees a line missing */ }
+  close(fd);
+}
+
 int main(int argc, char** argv) {
+  const char* no_fast = getenv("OCIRT_NO_FASTPATH");
+  if (!no_fast || !*no_fast) {
+    int rc = fastpath_main(argc, argv);
+    if (rc != FASTPATH_NODE) {
+      report("fast\n");
+      return rc;
+    }
+  }
+  report("node\n");
   if (!threads_available()) return 1;
   char self[PATH_MAX];
   ssize_t len = readlink("/proc/self/exe", self, sizeof(self) - 1);

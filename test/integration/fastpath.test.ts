@@ -1,0 +1,246 @@
+/**
+ * The launcher's fast path against Node, differentially: each scenario of a lifecycle matrix
+ * runs twice on real containers, once as bin/ocirt runs by default (C answers the plain cases)
+ * and once with OCIRT_NO_FASTPATH=1 (Node answers all), and every command's exit code, stdout,
+ * stderr and --log records must be the same. OCIRT_FASTPATH_REPORT tells which side answered,
+ * so the test also proves that the plain cases were the C side's and the others went to Node.
+ * Values that differ between two runs by nature (pids, times, the private --root) are
+ * replaced by placeholders before the comparison.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { makeBundle, Bundle } from '../helpers/bundle';
+import { Runtime, waitFor } from '../helpers/cli';
+
+type Side = 'fast' | 'node';
+
+interface Step {
+  args: string[];
+  status: number | null;
+  stdout: string;
+  stderr: string;
+  log: string;
+  side: Side | '?';
+}
+
+class Recorder {
+  readonly steps: Step[] = [];
+  readonly logFile: string;
+  private readonly reportFile: string;
+  constructor(
+    readonly rt: Runtime,
+    readonly b: Bundle,
+    private readonly fast: boolean,
+    private readonly tmp: string,
+  ) {
+    this.logFile = path.join(tmp, `log-${fast ? 'fast' : 'node'}`);
+    this.reportFile = path.join(tmp, `report-${fast ? 'fast' : 'node'}`);
+  }
+
+  private env(): NodeJS.ProcessEnv {
+    const env: NodeJS.ProcessEnv = { ...process.env, OCIRT_FASTPATH_REPORT: this.reportFile };
+    if (this.fast) delete env.OCIRT_NO_FASTPATH;
+    else env.OCIRT_NO_FASTPATH = '1';
+    return env;
+  }
+
+  /** Runs one command of the scenario and records what it did. */
+  run(args: string[]): Step {
+    fs.rmSync(this.reportFile, { force: true });
+    fs.rmSync(this.logFile, { force: true });
+    const withLog = args.map((a) => a.split('@LOG').join(this.logFile));
+    const r = this.rt.run(withLog, { env: this.env() });
+    const side: Side | '?' = fs.existsSync(this.reportFile) ? (fs.readFileSync(this.reportFile, 'utf8').trim() as Side) : '?';
+    const log = fs.existsSync(this.logFile) ? fs.readFileSync(this.logFile, 'utf8') : '';
+    const step: Step = { args: args.map((a) => this.norm(a)), status: r.status, stdout: this.norm(r.stdout), stderr: this.norm(r.stderr), log: this.norm(log), side };
+    this.steps.push(step);
+    return step;
+  }
+
+  /** Setup or waiting that is not compared (always Node, never recorded). */
+  quiet(args: string[]): void {
+    const r = this.rt.run(args, { env: { ...process.env, OCIRT_NO_FASTPATH: '1' } });
+    if (r.status !== 0) throw new Error(`ocirt ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
+  }
+
+  status(id: string): string {
+    const r = this.rt.run(['state', id], { env: { ...process.env, OCIRT_NO_FASTPATH: '1' } });
+    return r.status === 0 ? JSON.parse(r.stdout).status : 'gone';
+  }
+
+  private norm(text: string): string {
+    return text
+      .split(this.rt.root)
+      .join('<root>')
+      .split(this.logFile)
+      .join('<log>')
+      .replace(/"pid": [1-9]\d*/g, '"pid": <pid>')
+      .replace(/"created": "[^"]*"/g, '"created": "<created>"')
+      .replace(/time="[^"]*"/g, 'time="<time>"')
+      .replace(/"time":"[^"]*"/g, '"time":"<time>"')
+      .replace(/\binit \d+ /g, 'init <pid> ');
+  }
+}
+
+/**
+ * Runs `scenario` in the fast and in the Node configuration on the same bundle and compares
+ * the transcripts. `expect` lists, per step, the side that must have answered with the fast
+ * path on ('fast' or 'node').
+ */
+function differential(mutate: (c: any) => void, scenario: (r: Recorder) => void, expect: Side[]): void {
+  const b = makeBundle(mutate);
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ocirt-fastpath-'));
+  const transcripts: Step[][] = [];
+  try {
+    for (const fast of [true, false]) {
+      const rt = new Runtime();
+      const r = new Recorder(rt, b, fast, tmp);
+      try {
+        scenario(r);
+      } finally {
+        rt.cleanup();
+      }
+      transcripts.push(r.steps);
+    }
+  } finally {
+    b.cleanup();
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+  const [fast, node] = transcripts;
+  assert.is(fast.length, node.length, 'both runs made the same steps');
+  for (let i = 0; i < fast.length; i++) {
+    const what = `step ${i} (${fast[i].args.join(' ')})`;
+    assert.equal({ ...fast[i], side: undefined }, { ...node[i], side: undefined }, `${what}: fast path and Node differ`);
+    assert.is(node[i].side, 'node', `${what}: OCIRT_NO_FASTPATH=1 ran Node`);
+  }
+  assert.equal(
+    fast.map((s) => s.side),
+    expect,
+    'which side answered each step',
+  );
+}
+
+const sleeper = (c: any) => {
+  c.process.args = ['/bin/sleep', '1000'];
+};
+
+test('unknown ids, bad flags and log records, in text and JSON', () =>
+  differential(
+    () => {},
+    (r) => {
+      r.run(['state', 'nosuch']);
+      r.run(['start', 'nosuch']);
+      r.run(['kill', 'nosuch']);
+      r.run(['kill', 'nosuch', 'KILL']);
+      r.run(['delete', 'nosuch']);
+      r.run(['delete', '--force', 'nosuch']);
+      r.run(['delete', '-f', 'nosuch']);
+      r.run(['--log', '@LOG', 'state', 'nosuch']);
+      r.run(['--log', '@LOG', '--log-format', 'json', 'delete', 'nosuch']);
+      r.run(['--log=@LOG', '--log-format=json', 'start', 'nosuch']);
+      r.run(['--debug', 'state', 'nosuch']);
+      r.run(['state', 'bad/id']);
+      r.run(['state']);
+      r.run(['state', 'a', 'b']);
+      r.run(['state', '--nosuch', 'x']);
+      r.run(['kill', 'nosuch', 'NOSIG']);
+      r.run(['kill', 'nosuch', '99']);
+    },
+    ['fast', 'fast', 'fast', 'fast', 'fast', 'fast', 'fast', 'fast', 'fast', 'fast', 'node', 'node', 'node', 'node', 'node', 'node', 'node'],
+  ));
+
+test('create, state, start, kill, delete: every answer and refusal on the way', () =>
+  differential(
+    sleeper,
+    (r) => {
+      r.quiet(['create', '--bundle', r.b.dir, 'c1']);
+      r.run(['state', 'c1']);
+      r.run(['--log', '@LOG', '--log-format', 'json', 'delete', 'c1']); // created, no --force: killed
+      r.quiet(['create', '--bundle', r.b.dir, 'c1']);
+      r.run(['start', 'c1']);
+      assert.ok(waitFor(() => r.status('c1') === 'running'));
+      r.run(['state', 'c1']);
+      r.run(['start', 'c1']);
+      r.run(['--log', '@LOG', 'delete', 'c1']);
+      r.run(['kill', 'c1', '0']);
+      r.run(['kill', 'c1', 'sigcont']);
+      r.run(['kill', 'c1', 'KILL']);
+      assert.ok(waitFor(() => r.status('c1') === 'stopped'));
+      r.run(['state', 'c1']);
+      r.run(['kill', 'c1']);
+      r.run(['start', 'c1']);
+      r.run(['delete', 'c1']);
+      r.run(['state', 'c1']);
+    },
+    ['fast', 'fast', 'fast', 'fast', 'fast', 'fast', 'node', 'fast', 'fast', 'fast', 'fast', 'fast', 'fast', 'fast'],
+  ));
+
+test('annotations, --root=, kill --all and delete --force of a running container', () =>
+  differential(
+    (c) => {
+      sleeper(c);
+      c.annotations = { 'org.example/b': 'two "quoted" \\ \u00e9', 'org.example/a': 'one\ttab' };
+    },
+    (r) => {
+      r.quiet(['create', '--bundle', r.b.dir, 'c2']);
+      r.run([`--root=${r.rt.root}`, 'state', 'c2']);
+      r.run(['start', 'c2']);
+      r.run(['kill', '--all', 'c2', 'CONT']); // the cgroup walk: Node
+      r.run(['delete', '-f', 'c2']); // running: killed, cgroup and all
+      r.run(['state', 'c2']);
+    },
+    ['fast', 'fast', 'node', 'fast', 'fast'],
+  ));
+
+test('a container that exited by itself is deleted by the fast path, cgroup and all', () =>
+  differential(
+    (c) => {
+      c.process.args = ['/bin/true'];
+    },
+    (r) => {
+      r.quiet(['create', '--bundle', r.b.dir, 'c3']);
+      r.run(['start', 'c3']);
+      assert.ok(waitFor(() => r.status('c3') === 'stopped'));
+      r.run(['state', 'c3']);
+      r.run(['delete', 'c3']);
+      assert.not.ok(fs.existsSync(path.join(r.rt.root, 'c3')), 'state dir left');
+      for (const h of fs.readdirSync('/sys/fs/cgroup')) assert.not.ok(fs.existsSync(path.join('/sys/fs/cgroup', h, 'ocirt', 'c3')), `cgroup left in ${h}`);
+    },
+    ['fast', 'fast', 'fast'],
+  ));
+
+test('hooks, a paused container, a record with a field C does not know, a corrupt record: Node answers', () =>
+  differential(
+    (c) => {
+      sleeper(c);
+      c.hooks = { poststart: [{ path: '/bin/true' }], poststop: [{ path: '/bin/true' }] };
+    },
+    (r) => {
+      r.quiet(['create', '--bundle', r.b.dir, 'c4']);
+      r.run(['start', 'c4']); // poststart hook
+      r.run(['state', 'c4']); // hooks do not matter to state
+      r.quiet(['pause', 'c4']);
+      r.run(['state', 'c4']);
+      r.run(['kill', 'c4', 'CONT']);
+      r.run(['delete', 'c4']);
+      r.quiet(['resume', 'c4']);
+      r.run(['kill', 'c4', 'KILL']);
+      assert.ok(waitFor(() => r.status('c4') === 'stopped'));
+      r.run(['delete', 'c4']); // poststop hook
+      r.quiet(['create', '--bundle', r.b.dir, 'c5']);
+      const file = path.join(r.rt.root, 'c5', 'state.json');
+      const rec = JSON.parse(fs.readFileSync(file, 'utf8'));
+      fs.writeFileSync(file, JSON.stringify({ ...rec, futureField: 1 }));
+      r.run(['state', 'c5']);
+      fs.writeFileSync(file, JSON.stringify(rec).slice(0, 40));
+      r.run(['state', 'c5']);
+      fs.writeFileSync(file, JSON.stringify(rec));
+      r.run(['delete', '--force', 'c5']); // created, poststop hook: Node
+    },
+    ['node', 'fast', 'node', 'node', 'node', 'fast', 'node', 'node', 'node', 'node'],
+  ));
+
+test.run();
