@@ -436,8 +436,11 @@ struct container {
 
 enum load { LOAD_OK, LOAD_NOT_EXIST, LOAD_NODE };
 
-static int read_file(const char* path, char** out, size_t* len) {
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
+static int read_file_flags(const char* path, int flags, char** out, size_t* len);
+static int read_file(const char* path, char** out, size_t* len) { return read_file_flags(path, 0, out, len); }
+
+static int read_file_flags(const char* path, int flags, char** out, size_t* len) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC | flags);
   if (fd < 0) return -1;
   struct buf b = {0};
   char chunk[8192];
@@ -522,16 +525,29 @@ static enum load load_container(struct container* c) {
   c->has_rec = 0;
   char* text;
   size_t len;
-  if (read_file(file, &text, &len)) {
+  /* The record is never followed through a symlink (store.ts reads it O_NOFOLLOW and calls
+   * that corrupt); a missing record is a create in progress or one that died, which only Node
+   * tells apart (by the create's lock), and a directory or unreadable file is Node's to name. */
+  if (read_file_flags(file, O_NOFOLLOW, &text, &len)) {
     if (errno != ENOENT) return LOAD_NODE;
     if (!exists(c->dir)) return LOAD_NOT_EXIST;
-    c->status = ST_CREATING;
-    return LOAD_OK;
+    return LOAD_NODE;
   }
   struct jp j = {text, text + len, 0};
   int bad = jvalue(&j, &c->rec);
   jskip(&j);
   if (bad || j.p != j.end || !matches(&c->rec, rec_fields)) return LOAD_NODE;
+  /* store.ts validRecord(): a record of another id, a negative pid, or cgroup directories
+   * outside /sys/fs/cgroup are corrupt, and Node says so. */
+  const struct jv* rid = FIELD(&c->rec, rec_fields, REC_id);
+  const struct jv* rpid = FIELD(&c->rec, rec_fields, REC_pid);
+  if (!rid || strcmp(rid->s, c->id) != 0 || !rpid || rpid->n < 0) return LOAD_NODE;
+  const struct jv* rcg = FIELD(&c->rec, rec_fields, REC_cgroup);
+  const struct jv* rdirs = rcg ? FIELD(rcg, rec_fields_cgroup, REC_cgroup_dirs) : NULL;
+  for (size_t i = 0; rdirs && i < rdirs->count; i++) {
+    const struct jv* d = &rdirs->items[i];
+    if (d->type != J_STR || strncmp(d->s, "/sys/fs/cgroup/", 15) != 0 || strstr(d->s, "/../") || strstr(d->s, "/./")) return LOAD_NODE;
+  }
   /* the record's own strings go out again only through bjson(): no NUL can hide in them (the
    * reader refuses \u0000) */
   c->has_rec = 1;
