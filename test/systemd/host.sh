@@ -88,6 +88,10 @@ Description=ocirt systemd driver tests
 Wants=dbus.socket dbus.service
 UNIT
   ln -s ocirt-test.target "$r/etc/systemd/system/default.target"
+  # tmpfiles would empty /tmp at boot (Debian's tmp.conf), and the test's directory is below it.
+  for u in systemd-tmpfiles-setup.service systemd-tmpfiles-clean.timer systemd-tmpfiles-setup-dev.service; do
+    ln -s /dev/null "$r/etc/systemd/system/$u"
+  done
   mount -t proc proc "$r/proc"
   mount -t sysfs -o ro sysfs "$r/sys"
   if [ "$mode" = unified ]; then
