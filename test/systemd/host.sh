@@ -79,6 +79,10 @@ inner)
   mount --bind -o ro /usr "$r/usr"
   mount -o remount,bind,ro "$r/usr"
   for l in bin sbin lib lib64; do [ -e "/usr/$l" ] && ln -s "usr/$l" "$r/$l"; done
+  # What tmpfiles (masked below) would make: /var/run is where D-Bus clients look by default.
+  mkdir -p "$r/var/tmp" "$r/var/lib"
+  chmod 1777 "$r/var/tmp"
+  ln -s ../run "$r/var/run"
   cp /etc/passwd /etc/group /etc/nsswitch.conf "$r/etc/"
   ln -s ../usr/lib/os-release "$r/etc/os-release"
   cat /proc/sys/kernel/random/uuid | tr -d - >"$r/etc/machine-id"
