@@ -140,12 +140,12 @@ test('v1: the scope has its properties, the limits are in the files, every comma
     c.linux.resources.memory = { limit: 64 << 20 };
     c.linux.resources.pids = { limit: 42 };
     c.linux.resources.cpu = { shares: 512, quota: 50000, period: 100000, cpus: '0' };
-    c.linux.resources.blockIO = { weight: 300 };
   });
   const t0 = Date.now();
-  ok(h, ['create', '--bundle', b, 'c1']);
-  timings.push(`create (v1) ${Date.now() - t0} ms`);
-  const u = show(h, 'ocirt-t-c1.scope', ['ActiveState', 'Delegate', 'ControlGroup', 'MemoryLimit', 'TasksMax', 'CPUShares', 'CPUQuotaPerSecUSec', 'BlockIOWeight', 'DevicePolicy', 'DeviceAllow', 'Slice']);
+  const created = ocirt(h, ['--debug', 'create', '--bundle', b, 'c1']);
+  assert.is(created.status, 0, created.stderr);
+  timings.push(`create (v1) ${Date.now() - t0} ms [${/created "c1" with init \d+ \(([^)]*)\)/.exec(created.stderr)?.[1]}]`);
+  const u = show(h, 'ocirt-t-c1.scope', ['ActiveState', 'Delegate', 'ControlGroup', 'MemoryLimit', 'TasksMax', 'CPUShares', 'CPUQuotaPerSecUSec', 'DevicePolicy', 'DeviceAllow', 'Slice']);
   assert.equal(u, {
     ActiveState: 'active',
     Delegate: 'yes',
@@ -154,7 +154,6 @@ test('v1: the scope has its properties, the limits are in the files, every comma
     TasksMax: '42',
     CPUShares: '512',
     CPUQuotaPerSecUSec: '500ms',
-    BlockIOWeight: '300',
     DevicePolicy: 'strict',
     DeviceAllow: u.DeviceAllow,
     Slice: 'system.slice',
@@ -275,10 +274,10 @@ test('v2 (cgroup2 only): the scope is made with Delegate, exec joins it, delete 
     DevicePolicy: 'strict',
   });
   const pid = initPid(h, 'u1');
-  assert.is(inside(h, ['cat', `/proc/${pid}/cgroup`]).stdout, '0::/system.slice/ocirt-u-u1.scope\n');
+  // (This host's v1 hierarchies also show, where the container is not: systemd has none here.)
+  assert.match(inside(h, ['cat', `/proc/${pid}/cgroup`]).stdout, /^0::\/system\.slice\/ocirt-u-u1\.scope$/m);
   ok(h, ['start', 'u1']);
-  const execPid = ok(h, ['exec', 'u1', '/bin/sh', '-c', 'cat /proc/self/cgroup']);
-  assert.is(execPid, '0::/\n');
+  assert.match(ok(h, ['exec', 'u1', '/bin/cat', '/proc/self/cgroup']), /^0::\/$/m);
   assert.match(cgFile(h, 'system.slice/ocirt-u-u1.scope/cgroup.procs'), new RegExp(`^${pid}$`, 'm'));
   ok(h, ['pause', 'u1']);
   assert.is(JSON.parse(ok(h, ['state', 'u1'])).status, 'paused');
