@@ -74,15 +74,16 @@ function ok(h: Host, args: string[]): string {
   return r.stdout;
 }
 
+/** systemctl show's properties; a list (DeviceAllow) comes one line per entry, joined here by newlines. */
 function show(h: Host, unit: string, props: string[]): Record<string, string> {
   const r = inside(h, ['systemctl', 'show', unit, '--no-pager', ...props.map((p) => `--property=${p}`)]);
-  return Object.fromEntries(
-    r.stdout
-      .trim()
-      .split('\n')
-      .filter(Boolean)
-      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
-  );
+  const out: Record<string, string> = {};
+  for (const l of r.stdout.trim().split('\n').filter(Boolean)) {
+    const k = l.slice(0, l.indexOf('='));
+    const v = l.slice(l.indexOf('=') + 1);
+    out[k] = k in out ? `${out[k]}\n${v}` : v;
+  }
+  return out;
 }
 
 /** The units systemd knows whose names start with prefix (loaded or not). */
