@@ -134,6 +134,14 @@ test.after(() => {
   console.log(`# systemd: ${timings.join(', ')}`);
 });
 
+test('the systemd host cannot change the kernel: /proc/sys is read-only in it', () => {
+  for (const h of [hosts.hybrid!, hosts.unified!]) {
+    const r = inside(h, ['sh', '-c', 'echo 1 >/proc/sys/kernel/core_uses_pid']);
+    assert.is.not(r.status, 0);
+    assert.match(r.stderr, /Read-only file system/);
+  }
+});
+
 test('v1: the scope has its properties, the limits are in the files, every command works, delete removes the unit', () => {
   const h = hosts.hybrid!;
   const b = bundle(h, 'c1', (c) => {

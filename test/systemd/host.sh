@@ -92,11 +92,21 @@ Description=ocirt systemd driver tests
 Wants=dbus.socket dbus.service
 UNIT
   ln -s ocirt-test.target "$r/etc/systemd/system/default.target"
-  # tmpfiles would empty /tmp at boot (Debian's tmp.conf), and the test's directory is below it.
-  for u in systemd-tmpfiles-setup.service systemd-tmpfiles-clean.timer systemd-tmpfiles-setup-dev.service; do
+  # Units that would reach beyond the container: tmpfiles would empty /tmp at boot (Debian's
+  # tmp.conf; the test's directory is below it); sysctl, binfmt, modules-load and random-seed
+  # write kernel-wide settings (the network and the kernel are the host's).
+  for u in systemd-tmpfiles-setup.service systemd-tmpfiles-clean.timer systemd-tmpfiles-setup-dev.service \
+    systemd-sysctl.service systemd-binfmt.service proc-sys-fs-binfmt_misc.automount proc-sys-fs-binfmt_misc.mount \
+    systemd-modules-load.service systemd-random-seed.service kmod-static-nodes.service systemd-udevd.service \
+    systemd-udev-trigger.service systemd-networkd.service systemd-resolved.service systemd-timesyncd.service; do
     ln -s /dev/null "$r/etc/systemd/system/$u"
   done
   mount -t proc proc "$r/proc"
+  # Kernel-wide knobs stay out of reach, whatever a unit tries (as nspawn and runc do).
+  for p in sys sysrq-trigger; do
+    mount --bind "$r/proc/$p" "$r/proc/$p"
+    mount -o remount,bind,ro "$r/proc/$p"
+  done
   mount -t sysfs -o ro sysfs "$r/sys"
   if [ "$mode" = unified ]; then
     mount -t cgroup2 cgroup2 "$r/sys/fs/cgroup"
