@@ -104,6 +104,7 @@ UNIT
   mount -t proc proc "$r/proc"
   # Kernel-wide knobs stay out of reach, whatever a unit tries (as nspawn and runc do).
   for p in sys sysrq-trigger; do
+    [ -e "$r/proc/$p" ] || continue
     mount --bind "$r/proc/$p" "$r/proc/$p"
     mount -o remount,bind,ro "$r/proc/$p"
   done
