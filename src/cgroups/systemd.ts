@@ -142,8 +142,17 @@ export class SystemdManager implements CgroupManager {
   state(): 'frozen' | 'thawed' {
     return this.inner.state();
   }
+  /**
+   * systemd stops a scope, and removes its cgroup, as soon as its last process is gone (e.g. the
+   * init killed by delete just before): then there is nothing left to signal.
+   */
   killAll(signal: number | NodeJS.Signals): void {
-    this.inner.killAll(signal);
+    try {
+      this.inner.killAll(signal);
+    } catch (e) {
+      if (!Object.values(this.dirs).some((d) => fs.existsSync(d))) return;
+      throw e;
+    }
   }
   pids(): number[] {
     return this.inner.pids();
