@@ -9,7 +9,7 @@
  */
 import * as path from 'node:path';
 import { OcirtError } from '../errors';
-import { detect, mountsUnder, readMountinfo, normalizeCgroupsPath, ownCgroups, checkSystemd } from './mounts';
+import { detect, mountsUnder, readMountinfo, normalizeCgroupsPath, ownCgroups } from './mounts';
 import type { V1Manager } from './v1';
 import type { V2Manager } from './v2';
 import type { CgroupHost, CgroupManager, Layout } from './types';
@@ -54,7 +54,7 @@ function defaultHost(): CgroupHost {
 }
 
 export function openManager(o: OpenOptions): CgroupManager {
-  if (o.systemd) checkSystemd(o.cgroupsPath);
+  if (o.systemd) return openSystemd(o);
   const root = path.resolve(o.root ?? '/sys/fs/cgroup');
   const mountinfo = o.mountinfo ?? readMountinfo();
   const layout = o.layout ?? detect(root, mountinfo);
@@ -76,11 +76,32 @@ export function openManager(o: OpenOptions): CgroupManager {
 }
 
 /**
+ * --systemd-cgroup: cgroupsPath is slice:prefix:name, and the cgroup is the one systemd gives the
+ * scope, driven through the v1 or v2 driver for its files. Never a cgroupfs path of ocirt's own.
+ */
+function openSystemd(o: OpenOptions, existing = false): CgroupManager {
+  const unit = (require('./systemd-path') as typeof import('./systemd-path')).parseSystemdPath(o.cgroupsPath, o.id);
+  const { SystemdManager } = require('./systemd') as typeof import('./systemd');
+  const inner = (cgPath: string) => openManager({ ...o, systemd: false, cgroupsPath: cgPath }) as V1Manager | V2Manager;
+  return new SystemdManager(unit, inner, existing);
+}
+
+/**
  * The manager of a cgroup that create made and recorded: its directories as recorded, without
  * reading the host's mounts again (commands after create need no more). Undefined for a record
  * it cannot trust that far.
  */
-export function recordedManager(rec: { version: 1 | 2; path: string; dirs: Record<string, string> }, host?: Partial<CgroupHost>): CgroupManager | undefined {
+export function recordedManager(rec: { version: 1 | 2; path: string; dirs: Record<string, string> }, host?: Partial<CgroupHost>, systemd = false): CgroupManager | undefined {
+  if (systemd) {
+    // The scope's unit name is the last part of its cgroup path; the files are reached as recorded.
+    const unit = path.posix.basename(rec.path);
+    if (!unit.endsWith('.scope')) return undefined;
+    const inner = recordedManager(rec, host) as V1Manager | V2Manager | undefined;
+    if (!inner) return undefined;
+    const { SystemdManager } = require('./systemd') as typeof import('./systemd');
+    const parsed = { slice: '', unit, cgroup: rec.path };
+    return new SystemdManager(parsed, () => inner, true, inner);
+  }
   const h: CgroupHost = { ...defaultHost(), ...host };
   if (rec.version === 1) return Object.keys(rec.dirs).length ? new (v1())([], rec.path, h, rec.dirs) : undefined;
   const dir = rec.dirs.unified;
@@ -100,7 +121,7 @@ export function cgroupFeatures(root = '/sys/fs/cgroup'): { v1: boolean; v2: bool
   return {
     v1: layout === 'legacy' || layout === 'hybrid',
     v2: layout === 'unified',
-    systemd: false,
+    systemd: systemdWorks(),
     systemdUser: false,
     rdma: ms.some((m) => m.controllers.includes('rdma')) || (layout === 'unified' && hasV2Controller(root, 'rdma')),
   };
@@ -109,6 +130,20 @@ export function cgroupFeatures(root = '/sys/fs/cgroup'): { v1: boolean; v2: bool
 function hasV2Controller(root: string, c: string): boolean {
   try {
     return require('node:fs').readFileSync(path.join(root, 'cgroup.controllers'), 'utf8').split(/\s+/).includes(c);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Whether the systemd driver works here: systemd answers on the system bus. Asked only when the
+ * bus socket exists (or DBUS_SYSTEM_BUS_ADDRESS is set), so hosts without systemd pay nothing.
+ */
+function systemdWorks(): boolean {
+  const addr = process.env.DBUS_SYSTEM_BUS_ADDRESS;
+  if (!addr && !require('node:fs').existsSync('/run/dbus/system_bus_socket')) return false;
+  try {
+    return !!(require('./systemd-bus') as typeof import('./systemd-bus')).systemdBus().version();
   } catch {
     return false;
   }

@@ -119,19 +119,3 @@ export function joinInside(mountPoint: string, cgPath: string): string {
   if (!under(d, mountPoint) || d === mountPoint) throw new OcirtError(`/linux/cgroupsPath: ${cgPath} is outside ${mountPoint}`, { pointer: '/linux/cgroupsPath' });
   return d;
 }
-
-/**
- * --systemd-cgroup takes cgroupsPath as slice:prefix:name. Driving systemd means D-Bus
- * (StartTransientUnit); without a reachable systemd that cannot work, and writing to cgroupfs
- * instead would silently break what the caller asked for, so both cases are errors.
- */
-export function checkSystemd(cgroupsPath: string | undefined, systemdDir = '/run/systemd/system'): never {
-  const p = '/linux/cgroupsPath';
-  if (cgroupsPath !== undefined && cgroupsPath !== '' && cgroupsPath.split(':').length !== 3) {
-    throw new OcirtError(`${p}: expected "slice:prefix:name" with --systemd-cgroup, got ${JSON.stringify(cgroupsPath)}`, { pointer: p });
-  }
-  if (!fs.existsSync(systemdDir)) {
-    throw new OcirtError(`--systemd-cgroup: systemd is not running on this host (no ${systemdDir}); run without --systemd-cgroup to use cgroupfs`);
-  }
-  throw new OcirtError('--systemd-cgroup: the systemd cgroup driver is not supported by ocirt yet; run without --systemd-cgroup to use cgroupfs');
-}

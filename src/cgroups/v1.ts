@@ -47,6 +47,11 @@ export class V1Manager extends BaseManager {
 
   create(): void {
     this.checkFit();
+    this.makeHierarchyDirs();
+  }
+
+  /** The directories in every hierarchy, missing levels only (the systemd driver adds those systemd does not make). */
+  makeHierarchyDirs(): void {
     const cpuset = this.dirs.cpuset;
     const cpusetMount = cpuset === undefined ? undefined : this.mountOf.get(cpuset)!;
     // A cpuset cgroup starts with no cpus and no mems, and no task can join it or any cgroup

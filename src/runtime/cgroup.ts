@@ -15,7 +15,7 @@ export function cgroupForCreate(id: string, cgroupsPath: string | undefined, sys
 }
 
 export function cgroupOf(rec: ContainerRecord): CgroupManager {
-  return (rec.cgroup && cgroups().recordedManager(rec.cgroup)) || cgroups().openManager({ id: rec.id, cgroupsPath: rec.cgroup?.path, systemd: rec.systemdCgroup });
+  return (rec.cgroup && cgroups().recordedManager(rec.cgroup, undefined, !!rec.systemdCgroup)) || cgroups().openManager({ id: rec.id, cgroupsPath: rec.cgroup?.path, systemd: rec.systemdCgroup });
 }
 
 export function describeCgroup(m: CgroupManager, cgroupsPath: string): NonNullable<ContainerRecord['cgroup']> {

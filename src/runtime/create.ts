@@ -207,6 +207,8 @@ export function create(o: CreateOptions): { pid: number } {
     faultPoint('init-parked');
     pid = res.pid;
     initAlive = true;
+    // The systemd driver learns where the scope is only once the init is in it.
+    if (cg) rec.cgroup = describeCgroup(cg, cg.path);
     rec.pid = pid;
     rec.initStartTime = procStartTime(pid) ?? rec.initStartTime;
     delete rec.creating;

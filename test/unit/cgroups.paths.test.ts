@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { detect, openManager } from '../../src/cgroups';
-import { parseMountinfo, normalizeCgroupsPath, checkSystemd } from '../../src/cgroups/mounts';
+import { parseMountinfo, normalizeCgroupsPath } from '../../src/cgroups/mounts';
 
 const HYBRID = `31 23 0:28 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755
 32 31 0:29 / /sys/fs/cgroup/cpu,cpuacct rw,relatime - cgroup cgroup rw,cpu,cpuacct
@@ -65,12 +65,6 @@ test('relative paths: under the caller\'s cgroup on v1, under its parent on v2',
   } finally {
     fs.rmSync(root, { recursive: true, force: true });
   }
-});
-
-test('--systemd-cgroup: a clear error when systemd is not reachable, no fallback', () => {
-  throwsMsg(() => checkSystemd('system.slice:ocirt:abc', '/nonexistent/systemd'), /^--systemd-cgroup: systemd is not running on this host \(no \/nonexistent\/systemd\)/);
-  throwsMsg(() => checkSystemd('/not/slice/form', '/nonexistent/systemd'), /^\/linux\/cgroupsPath: expected "slice:prefix:name"/);
-  throwsMsg(() => openManager({ id: 'x', cgroupsPath: 'a.slice:p:x', systemd: true, mountinfo: UNIFIED }), /--systemd-cgroup: /);
 });
 
 test('a failed create-and-apply leaves no cgroup behind after destroy', () => {
