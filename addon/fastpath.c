@@ -827,123 +827,9 @@ static int cgroup_as_recorded(const struct jv* rec) {
   return dl >= pl && !strcmp(dirs->items[0].s + dl - pl, path);
 }
 
-static int write_text(const char* dir, const char* file, const char* text) {
-  char path[4200];
-  snprintf(path, sizeof(path), "%s/%s", dir, file);
-  int fd = open(path, O_WRONLY | O_CLOEXEC);
-  if (fd < 0) return -1;
-  ssize_t w = write(fd, text, strlen(text));
-  close(fd);
-  return w == (ssize_t)strlen(text) ? 0 : -1;
-}
-
 static void sleep_ms(int ms) {
   struct timespec t = {ms / 1000, (long)(ms % 1000) * 1000000L};
   nanosleep(&t, NULL);
-}
-
-static long long now_ms(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
-
-/* v1.ts setFreezer(): write the state, then wait (bounded) until the kernel reports it. */
-static int set_freezer(const char* dir, const char* want) {
-  long long deadline = now_ms() + 5000;
-  for (int wait = 1;; wait = wait * 2 > 20 ? 20 : wait * 2) {
-    if (write_text(dir, "freezer.state", want)) return -1;
-    char path[4200], *text;
-    size_t len;
-    snprintf(path, sizeof(path), "%s/freezer.state", dir);
-    if (read_file(path, &text, &len)) return -1;
-    while (len && (text[len - 1] == '\n' || text[len - 1] == ' ')) len--;
-    int done = len == strlen(want) && !memcmp(text, want, len);
-    free(text);
-    if (done) return 0;
-    if (now_ms() >= deadline) return -1;
-    sleep_ms(wait);
-  }
-}
-
-/* base.ts pids() with killAll(): every process listed under dir, recursively, gets sig. */
-static void kill_tree(const char* dir, int sig, int depth) {
-  char path[4200], *text;
-  size_t len;
-  snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
-  if (!read_file(path, &text, &len)) {
-    for (char* p = text; *p;) {
-      char* end;
-      long pid = strtol(p, &end, 10);
-      if (end == p) break;
-      if (pid > 0) kill((pid_t)pid, sig);
-      p = end;
-      while (*p == '\n') p++;
-    }
-    free(text);
-  }
-  if (depth > 32) return;
-  DIR* d = opendir(dir);
-  if (!d) return;
-  struct dirent* e;
-  while ((e = readdir(d)))
-    if (e->d_type == DT_DIR && strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
-      snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-      kill_tree(path, sig, depth + 1);
-    }
-  closedir(d);
-}
-
-/* delete.ts destroy(), its first half: SIGKILL to every process of the container, then wait
- * (bounded) for the init to be gone. 0 done, 1 failed (reported), -1 for Node, which repeats
- * it (killing twice does no harm, and what is dead stays dead). */
-static int kill_and_wait(struct container* c) {
-  const struct jv* rec = &c->rec;
-  const struct jv* cg = FIELD(rec, rec_fields, REC_cgroup);
-  long long pid = FIELD(rec, rec_fields, REC_pid)->n;
-  const char* start = FIELD(rec, rec_fields, REC_initStartTime)->s;
-  char now[64];
-  /* delete.ts openInit(): the init by a pidfd opened before its start time is checked, killed
-   * through it (it may have left the container's cgroup, where the cgroup kill misses it). */
-  int init = (int)syscall(SYS_pidfd_open, (pid_t)pid, 0);
-  if (init < 0 && errno != ESRCH) return FASTPATH_NODE;
-  if (init >= 0) {
-    const char* st = proc_start_time(pid, now, sizeof(now));
-    if (!st || strcmp(st, start)) {
-      close(init);
-      init = -1;
-    }
-  }
-  if (init >= 0) syscall(SYS_pidfd_send_signal, init, SIGKILL, NULL, 0);
-  if (cg) {
-    const struct jv* dirs = FIELD(cg, rec_fields_cgroup, REC_cgroup_dirs);
-    if (FIELD(cg, rec_fields_cgroup, REC_cgroup_version)->n == 2) {
-      /* v2.ts killAllFast(): cgroup.kill, or Node's walk where the kernel has none */
-      if (write_text(dirs->items[0].s, "cgroup.kill", "1")) goto node;
-    } else {
-      const struct jv* fz = jget(dirs, "freezer");
-      if (!fz) goto node;
-      /* v1: frozen, nothing escapes the kill by forking */
-      if (set_freezer(fz->s, "FROZEN")) {
-        set_freezer(fz->s, "THAWED");
-        goto node;
-      }
-      kill_tree(fz->s, SIGKILL, 0);
-      if (set_freezer(fz->s, "THAWED")) goto node;
-    }
-  }
-  if (init < 0) return 0;
-  /* The init's exit, by its pidfd. One that does not come soon may be held frozen in a foreign
-   * freezer: Node's delete releases it from there and waits the full time. */
-  struct pollfd pfd = {init, POLLIN, 0};
-  int ready;
-  do ready = poll(&pfd, 1, 200);
-  while (ready < 0 && errno == EINTR);
-  close(init);
-  return ready > 0 ? 0 : FASTPATH_NODE;
-node:
-  if (init >= 0) close(init);
-  return FASTPATH_NODE;
 }
 
 /* src/runtime/delete.ts, for a container without hooks to run: its processes killed, its
@@ -951,7 +837,11 @@ node:
 static int cmd_delete(struct container* c, int force) {
   enum load l = load_container(c);
   if (l == LOAD_NOT_EXIST) return force ? 0 : failf("container \"%s\" does not exist", c->id);
-  if (l != LOAD_OK) return FASTPATH_NODE;
+  /* Only a stopped container is deleted here. Killing a created or running one is Node's:
+   * delete.ts checks that no other container of the root owns the recorded cgroup before it
+   * kills what is in it (a forged or stale record must not take a neighbour down), and a
+   * create in progress is waited for or refused by Node's rules. */
+  if (l != LOAD_OK || !plain_record(c) || c->status != ST_STOPPED) return FASTPATH_NODE;
   int lock;
   if (lock_dir(c->dir, !force, &lock)) return FASTPATH_NODE;
   l = load_container(c);
@@ -960,21 +850,9 @@ static int cmd_delete(struct container* c, int force) {
     rc = failf("container \"%s\" does not exist", c->id);
     goto out;
   }
-  if (l != LOAD_OK || !plain_record(c)) goto out;
-  if (c->status == ST_RUNNING && !force) {
-    rc = failf("cannot delete container \"%s\" that is not stopped: running", c->id);
-    goto out;
-  }
+  if (l != LOAD_OK || !plain_record(c) || c->status != ST_STOPPED) goto out;
   /* hostMounts: mounts of a container without its own mount namespace, which Node removes */
   if (has_hooks(&c->rec, REC_hooks_poststop) || FIELD(&c->rec, rec_fields, REC_hostMounts) || !cgroup_as_recorded(&c->rec)) goto out;
-  if (c->status == ST_CREATED || c->status == ST_RUNNING) {
-    int k = kill_and_wait(c);
-    if (k) {
-      rc = k;
-      goto out;
-    }
-  } else if (c->status != ST_STOPPED)
-    goto out;
   if (remove_cgroup(&c->rec) || remove_container_dir(c->dir)) goto out;
   rc = 0;
 out:
