@@ -237,7 +237,14 @@ export class V2Manager extends BaseManager {
 
   protected killAllFast(sig: number): boolean {
     if (sig !== 9 || !fs.existsSync(path.join(this.dir, 'cgroup.kill'))) return false;
-    this.w.write(this.dir, 'cgroup.kill', '1', '/linux/cgroupsPath');
+    try {
+      this.w.write(this.dir, 'cgroup.kill', '1', '/linux/cgroupsPath');
+    } catch (e) {
+      // A cgroup being removed under us (systemd stopping an emptied scope) answers ENODEV, or is
+      // gone already: nothing is left in it to kill.
+      const code = (e as { code?: string }).code;
+      if (code !== 'ENODEV' && code !== 'ENOENT') throw e;
+    }
     return true;
   }
 
