@@ -5,6 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { detect, openManager } from '../../src/cgroups';
 import { parseMountinfo, normalizeCgroupsPath } from '../../src/cgroups/mounts';
+import { throwsMsg } from '../helpers/throws';
 
 const HYBRID = `31 23 0:28 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755
 32 31 0:29 / /sys/fs/cgroup/cpu,cpuacct rw,relatime - cgroup cgroup rw,cpu,cpuacct
@@ -15,15 +16,6 @@ const HYBRID = `31 23 0:28 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=75
 const UNIFIED = `30 23 0:26 / /sys/fs/cgroup rw,nosuid,nodev,noexec,relatime shared:4 - cgroup2 cgroup2 rw,nsdelegate,memory_recursiveprot\n`;
 const LEGACY = HYBRID.split('\n').filter((l) => !l.includes('cgroup2')).join('\n');
 
-function throwsMsg(fn: () => void, re: RegExp): void {
-  try {
-    fn();
-  } catch (e) {
-    assert.match((e as Error).message, re);
-    return;
-  }
-  assert.unreachable(`expected an error matching ${re}`);
-}
 
 test('detect: unified, hybrid, legacy from mountinfo', () => {
   assert.is(detect('/sys/fs/cgroup', UNIFIED), 'unified');

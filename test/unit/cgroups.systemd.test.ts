@@ -11,16 +11,8 @@ import * as path from 'node:path';
 import { parseSystemdPath, expandSlice } from '../../src/cgroups/systemd-path';
 import { resourceProps, deviceProps, cpuMask, quotaPerSecUSec, deviceNames } from '../../src/cgroups/systemd-props';
 import { openManager } from '../../src/cgroups';
+import { throwsMsg } from '../helpers/throws';
 
-function throwsMsg(fn: () => void, re: RegExp): void {
-  try {
-    fn();
-  } catch (e) {
-    assert.match((e as Error).message, re);
-    return;
-  }
-  assert.unreachable(`expected an error matching ${re}`);
-}
 
 test('slice names nest as systemd nests them; -.slice is the root', () => {
   assert.is(expandSlice('system.slice'), '/system.slice');

@@ -3,6 +3,7 @@ import * as assert from 'uvu/assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fakeV1, FakeCgroupfs } from '../helpers/cgroupfs';
+import { throwsMsg } from '../helpers/throws';
 
 function withFake(fn: (f: FakeCgroupfs) => void, hybrid = false): () => void {
   return () => {
@@ -15,15 +16,6 @@ function withFake(fn: (f: FakeCgroupfs) => void, hybrid = false): () => void {
   };
 }
 
-function throwsMsg(fn: () => void, re: RegExp): void {
-  try {
-    fn();
-  } catch (e) {
-    assert.match((e as Error).message, re);
-    return;
-  }
-  assert.unreachable(`expected an error matching ${re}`);
-}
 
 test('legacy layout: one directory per controller, co-mounted ones shared', withFake((f) => {
   const m = f.open();

@@ -6,6 +6,7 @@ import { fakeV2, FakeCgroupfs } from '../helpers/cgroupfs';
 import { runDeviceProgram } from '../helpers/cgroup-bpf';
 import { sharesToWeight, blkioWeightToIoWeight } from '../../src/cgroups/convert';
 import { effectiveDeviceRules } from '../../src/cgroups';
+import { throwsMsg } from '../helpers/throws';
 
 function withFake(fn: (f: FakeCgroupfs) => void): () => void {
   return () => {
@@ -18,15 +19,6 @@ function withFake(fn: (f: FakeCgroupfs) => void): () => void {
   };
 }
 
-function throwsMsg(fn: () => void, re: RegExp): void {
-  try {
-    fn();
-  } catch (e) {
-    assert.match((e as Error).message, re);
-    return;
-  }
-  assert.unreachable(`expected an error matching ${re}`);
-}
 
 test('v2 is detected and opened over the fake root', withFake((f) => {
   const m = f.open();
