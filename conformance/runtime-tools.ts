@@ -282,7 +282,9 @@ function leftovers(before: Snapshot, root: string, runtime: string[]): string[] 
     left.push(`bundle dir ${b}`);
     fs.rmSync(b, { recursive: true, force: true });
   }
-  const cgs = [...cgroupDirs()].filter((c) => !before.cgroups.has(c) && !foreignTops.has(topOf(c)));
+  // ocirt's default parent (/ocirt in each hierarchy) is shared by every container and made on
+  // first use: it is not a container's leftover, what is below it is.
+  const cgs = [...cgroupDirs()].filter((c) => !before.cgroups.has(c) && !foreignTops.has(topOf(c)) && !(c === topOf(c) && path.basename(c) === 'ocirt'));
   for (const c of cgs.sort().reverse()) {
     left.push(`cgroup ${c}`);
     try {
