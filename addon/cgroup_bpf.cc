@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include <string>
 #include <vector>
+#include "errors.h"
 #include "registry.h"
 
 namespace {
@@ -20,15 +21,9 @@ long Bpf(int cmd, union bpf_attr* attr) {
   return rc;
 }
 
-Napi::Value Fail(Napi::Env env, const std::string& what, int err, const std::string& extra = "") {
-  std::string text = strerror(err);  // "Operation not permitted" -> the project's lower-case phrase
-  if (!text.empty() && text[0] >= 'A' && text[0] <= 'Z') text[0] = static_cast<char>(text[0] - 'A' + 'a');
-  std::string msg = what + ": " + text;
-  if (!extra.empty()) msg += " (verifier: " + extra + ")";
-  Napi::Error e = Napi::Error::New(env, msg);
-  e.Set("errno", Napi::Number::New(env, err));
-  e.ThrowAsJavaScriptException();
-  return env.Undefined();
+// The verifier's log, when it refused the program, goes into <what> (errors.h).
+Napi::Value Fail(Napi::Env env, const std::string& what, int err, const std::string& log = "") {
+  return ocirt::ThrowErrno(env, log.empty() ? what : what + " (verifier: " + log + ")", err);
 }
 
 int LoadProgram(const Napi::Buffer<uint8_t>& insns, std::string* log) {
@@ -57,7 +52,7 @@ int LoadProgram(const Napi::Buffer<uint8_t>& insns, std::string* log) {
   return -1;
 }
 
-// bpfAttachDevices(insns: Buffer, cgroupDirFd: number): void; throws Error with .errno.
+// bpfAttachDevices(insns: Buffer, cgroupDirFd: number): void; throws the addon's Error (errors.h).
 Napi::Value BpfAttachDevices(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() < 2 || !info[0].IsBuffer() || !info[1].IsNumber()) {

@@ -44,30 +44,7 @@ void ChildResetState() {
   ChildExecReset();
 }
 
-static long SendRecord(int fd, const SyncRecord& r, int passfd) {
-  struct iovec iov;
-  iov.iov_base = const_cast<SyncRecord*>(&r);
-  iov.iov_len = sizeof(r);
-  struct msghdr msg;
-  char* z = reinterpret_cast<char*>(&msg);
-  for (size_t i = 0; i < sizeof(msg); i++) z[i] = 0;
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  alignas(struct cmsghdr) char cbuf[CMSG_SPACE(sizeof(int))];
-  if (passfd >= 0) {
-    for (size_t i = 0; i < sizeof(cbuf); i++) cbuf[i] = 0;
-    msg.msg_control = cbuf;
-    msg.msg_controllen = sizeof(cbuf);
-    struct cmsghdr* c = CMSG_FIRSTHDR(&msg);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof(int));
-    const char* src = reinterpret_cast<const char*>(&passfd);
-    char* dst = reinterpret_cast<char*>(CMSG_DATA(c));
-    for (size_t i = 0; i < sizeof(int); i++) dst[i] = src[i];
-  }
-  return sys::RawNoIntr(__NR_sendmsg, fd, sys::P(&msg), MSG_NOSIGNAL);
-}
+static long SendRecord(int fd, const SyncRecord& r, int passfd) { return sys::SendWithFd(fd, &r, sizeof(r), passfd); }
 
 static void FillRecord(SyncRecord* r, uint32_t type, uint32_t op_index, uint32_t arg) {
   char* z = reinterpret_cast<char*>(r);
@@ -116,12 +93,7 @@ int ChildSendFd(ChildCtx* ctx, int fd, uint32_t purpose) {
   char msg[1024];
   StrBuf b(msg, sizeof(msg));
   b.Add("ocirt: ").Add(text ? text : "");
-  if (!full && err) {
-    const char* t = ErrnoText(err);
-    b.Add(": ");
-    if (t) b.Add(t);
-    else b.Add("errno ").Num(err);
-  }
+  if (!full && err) b.Add(": ").Add(ErrnoText(err));
   b.Add("\n");
   WriteAll(2, msg, b.n);
   sys::ExitGroup(err == ENOENT ? 127 : (err == EACCES || err == ENOEXEC) ? 126 : 1);
@@ -129,23 +101,6 @@ int ChildSendFd(ChildCtx* ctx, int fd, uint32_t purpose) {
 
 void ChildFail(ChildCtx* ctx, int err, const char* detail) { Fail(ctx, err, detail, false); }
 void ChildFailMsg(ChildCtx* ctx, int err, const char* msg) { Fail(ctx, err, msg, true); }
-
-// Node ignores SIGPIPE and SIGXFSZ and has handlers for others; an ignored disposition
-// survives execve, and a handler must not run in the child. All to SIG_DFL, mask cleared.
-static void ResetSignals() {
-  struct KernelSigaction {
-    void* handler;
-    unsigned long flags;
-    void* restorer;
-    uint64_t mask;
-  } dfl = {nullptr, 0, nullptr, 0};  // SIG_DFL is 0
-  for (int sig = 1; sig <= 64; sig++) {
-    if (sig == SIGKILL || sig == SIGSTOP) continue;
-    sys::Raw(__NR_rt_sigaction, sig, sys::P(&dfl), 0, 8);
-  }
-  uint64_t empty = 0;
-  sys::Raw(__NR_rt_sigprocmask, SIG_SETMASK, sys::P(&empty), 0, 8);
-}
 
 [[noreturn]] static void RunPlan(ChildCtx* ctx, uint32_t first) {
   const Plan* plan = ctx->plan;
@@ -189,7 +144,9 @@ static void CloseInherited(const ChildStart& st) {
 }
 
 void ChildMain(const ChildStart& st) {
-  ResetSignals();
+  // Node ignores SIGPIPE and SIGXFSZ and blocks every signal around the clone; ignored
+  // dispositions and the mask survive our execve.
+  sys::ResetSignals();
   ChildCtx* ctx = &g_ctx;
   ctx->plan = st.plan;
   ctx->sync_fd = st.sync_fd;

@@ -136,12 +136,12 @@ int ResolveExec(ChildCtx* ctx, const Op& op) {
     if (r == 0) {
       StrBuf b(g_path, sizeof(g_path));
       b.Add(file);
+      if (b.cut) ChildFail(ctx, ENAMETOOLONG, "exec");
       return 0;
     }
-    const char* t = ErrnoText(-r);
     msg.Add("exec: \"").Add(file).Add("\": ");
-    if (r == -EISDIR || r == -EACCES) msg.Add(t);
-    else msg.Add("stat ").Add(file).Add(": ").Add(t ? t : "error");
+    if (r != -EISDIR && r != -EACCES) msg.Add("stat ").Add(file).Add(": ");
+    msg.Add(ErrnoText(-r));
     ChildFailMsg(ctx, -r, g_msg);
   }
   const char* path = EnvGet("PATH");
@@ -154,7 +154,7 @@ int ResolveExec(ChildCtx* ctx, const Op& op) {
       if (end == p) b.Add(".");  // an empty element means the current directory
       else b.AddN(p, static_cast<size_t>(end - p));
       b.Add("/").Add(file);
-      if (CheckExecutable(g_path) == 0) return 0;
+      if (!b.cut && CheckExecutable(g_path) == 0) return 0;
       if (!*end) break;
       p = end + 1;
     }
@@ -236,23 +236,17 @@ int StartContainerHook(ChildCtx* ctx, const Op& op) {
     CloseFds(3, ~0U);
     long e = sys::Execve(path, g_hargv, g_henv);
     StrBuf b(g_msg, sizeof(g_msg));
-    b.Add("exec: ").Add(ErrnoText(static_cast<int>(-e)) ? ErrnoText(static_cast<int>(-e)) : "error");
+    b.Add("exec: ").Add(ErrnoText(static_cast<int>(-e)));
     WriteAll(2, g_msg, b.n);
     sys::ExitGroup(127);
   }
   sys::Close(in[0]);
   sys::Close(out[1]);
   // A hook that does not read its stdin must not kill us with SIGPIPE.
-  struct {
-    void* handler;
-    unsigned long flags;
-    void* restorer;
-    uint64_t mask;
-  } ign = {reinterpret_cast<void*>(1) /* SIG_IGN */, 0, nullptr, 0}, dfl = {nullptr, 0, nullptr, 0};
-  sys::Raw(__NR_rt_sigaction, SIGPIPE, sys::P(&ign), 0, 8);
+  sys::SetSignal(SIGPIPE, sys::kSigIgn);
   WriteAll(in[1], g_state, g_state_len);
   sys::Close(in[1]);
-  sys::Raw(__NR_rt_sigaction, SIGPIPE, sys::P(&dfl), 0, 8);
+  sys::SetSignal(SIGPIPE, sys::kSigDfl);
 
   long pidfd = sys::Raw(__NR_pidfd_open, pid, 0);
   long deadline = timeout > 0 ? NowMs() + timeout * 1000 : 0;

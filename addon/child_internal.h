@@ -58,20 +58,21 @@ inline bool StrHas(const char* s, char c) {
   return false;
 }
 
-// A bounded string builder over a caller's buffer; silently truncates.
+// A bounded string builder over a caller's buffer. What does not fit is cut, and the cut is
+// marked: the text then ends with "..." (a sync record's detail, a message on stderr), and
+// `cut` is set for the callers that must refuse a cut text instead (a path).
 struct StrBuf {
   char* p;
   size_t cap;
   size_t n;
-  StrBuf(char* buf, size_t c) : p(buf), cap(c), n(0) { p[0] = 0; }
+  bool cut;
+  StrBuf(char* buf, size_t c) : p(buf), cap(c), n(0), cut(false) { p[0] = 0; }
   StrBuf& Add(const char* s) {
-    while (*s && n + 1 < cap) p[n++] = *s++;
-    p[n] = 0;
+    while (*s) Put(*s++);
     return *this;
   }
   StrBuf& AddN(const char* s, size_t len) {
-    for (size_t i = 0; i < len && n + 1 < cap; i++) p[n++] = s[i];
-    p[n] = 0;
+    for (size_t i = 0; i < len; i++) Put(s[i]);
     return *this;
   }
   StrBuf& Num(long v) {
@@ -80,10 +81,21 @@ struct StrBuf {
     unsigned long u = v < 0 ? 0UL - static_cast<unsigned long>(v) : static_cast<unsigned long>(v);
     do tmp[i++] = static_cast<char>('0' + u % 10);
     while ((u /= 10) && i < 23);
-    if (v < 0 && n + 1 < cap) p[n++] = '-';
-    while (i > 0 && n + 1 < cap) p[n++] = tmp[--i];
-    p[n] = 0;
+    if (v < 0) Put('-');
+    while (i > 0) Put(tmp[--i]);
     return *this;
+  }
+
+ private:
+  void Put(char c) {
+    if (cut) return;
+    if (n + 1 < cap) {
+      p[n++] = c;
+      p[n] = 0;
+      return;
+    }
+    cut = true;
+    for (size_t i = 1; i <= 3 && i <= n; i++) p[n - i] = '.';
   }
 };
 

@@ -162,6 +162,7 @@ int Apparmor(ChildCtx* ctx, const Op& op) {
   static char buf[4200];
   StrBuf b(buf, sizeof(buf));
   b.Add("exec ").Add(OpStr(op, 0));
+  if (b.cut) ChildFail(ctx, ENAMETOOLONG, "apparmor profile");
   return WriteAttr(ctx, "apparmor/exec", "exec", buf, b.n);
 }
 
@@ -223,8 +224,7 @@ long OpenInRoot(int root, const char* path, uint64_t flags) {
 [[noreturn]] void CwdFail(ChildCtx* ctx, const char* cwd, int err) {
   static char msg[4200];
   StrBuf b(msg, sizeof(msg));
-  const char* t = ErrnoText(err);
-  b.Add("chdir to cwd (\"").Add(cwd).Add("\") set in config.json failed: ").Add(t ? t : "error");
+  b.Add("chdir to cwd (\"").Add(cwd).Add("\") set in config.json failed: ").Add(ErrnoText(err));
   ChildFailMsg(ctx, err, msg);
 }
 
@@ -294,7 +294,7 @@ int Cwd(ChildCtx* ctx, const Op& op) {
         if (m < 0 && m != -EEXIST) {
           static char msg[4200];
           StrBuf b(msg, sizeof(msg));
-          b.Add("mkdir ").Add(cwd).Add(": ").Add(ErrnoText(static_cast<int>(-m)) ? ErrnoText(static_cast<int>(-m)) : "error");
+          b.Add("mkdir ").Add(cwd).Add(": ").Add(ErrnoText(static_cast<int>(-m)));
           ChildFailMsg(ctx, static_cast<int>(-m), msg);
         }
         next = OpenInRoot(static_cast<int>(root), prefix, O_DIRECTORY);

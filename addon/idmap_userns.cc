@@ -8,11 +8,11 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
-#include <string.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <string>
+#include "errors.h"
 #include "registry.h"
 
 namespace {
@@ -26,16 +26,10 @@ int WriteFile(const std::string& path, const std::string& data) {
   return err;
 }
 
-Napi::Value Fail(Napi::Env env, const char* step, int err) {
-  Napi::Error e = Napi::Error::New(env, std::string(step) + ": " + strerror(err));
-  e.Set("errno", Napi::Number::New(env, err));
-  e.Set("step", Napi::String::New(env, step));
-  e.ThrowAsJavaScriptException();
-  return env.Undefined();
-}
+Napi::Value Fail(Napi::Env env, const char* step, int err) { return ocirt::ThrowErrno(env, step, err, {{"step", Napi::String::New(env, step)}}); }
 
 // idmapUserns(uidMap, gidMap) -> fd (O_CLOEXEC) of a user namespace with those maps, each in
-// /proc's "inside outside count" lines. Throws an Error with .errno and .step.
+// /proc's "inside outside count" lines. Throws the addon's Error (errors.h) with .step too.
 Napi::Value IdmapUserns(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   std::string uid_map = info[0].As<Napi::String>().Utf8Value();

@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "child_internal.h"
+#include "errors.h"
 #include "registry.h"
 
 namespace ocirt {
@@ -47,16 +48,7 @@ long NowMs() {
   // The parent's ends: the hook must see EOF on stdin once the parent is done writing.
   sys::Close(in_w);
   sys::Close(out_r);
-  struct {
-    void* handler;
-    unsigned long flags;
-    void* restorer;
-    uint64_t mask;
-  } dfl = {nullptr, 0, nullptr, 0};
-  for (int sig = 1; sig <= 64; sig++)
-    if (sig != SIGKILL && sig != SIGSTOP) sys::Raw(__NR_rt_sigaction, sig, sys::P(&dfl), 0, 8);
-  uint64_t empty = 0;
-  sys::Raw(__NR_rt_sigprocmask, SIG_SETMASK, sys::P(&empty), 0, 8);
+  sys::ResetSignals();
   sys::Prctl(PR_SET_PDEATHSIG, SIGKILL);
   for (const NsFd& n : ns) {
     long r = sys::Setns(n.fd, n.type);
@@ -71,8 +63,7 @@ long NowMs() {
     if (r < 0) {
       char msg[4200];
       StrBuf b(msg, sizeof(msg));
-      const char* t = ErrnoText(static_cast<int>(-r));
-      b.Add("ocirt: chdir to ").Add(cwd).Add(": ").Add(t ? t : "error").Add("\n");
+      b.Add("ocirt: chdir to ").Add(cwd).Add(": ").Add(ErrnoText(static_cast<int>(-r))).Add("\n");
       WriteAll(out_w, msg, b.n);
       sys::ExitGroup(126);
     }
@@ -99,8 +90,7 @@ long NowMs() {
   long e = sys::Execveat(3, "", argv, envp, AT_EMPTY_PATH);
   char msg[128];
   StrBuf b(msg, sizeof(msg));
-  const char* t = ErrnoText(static_cast<int>(-e));
-  b.Add("ocirt: exec: ").Add(t ? t : "error").Add("\n");
+  b.Add("ocirt: exec: ").Add(ErrnoText(static_cast<int>(-e))).Add("\n");
   WriteAll(2, msg, b.n);
   sys::ExitGroup(-e == ENOENT ? 127 : 126);
 }
@@ -127,13 +117,7 @@ Napi::Value NsExec(const Napi::CallbackInfo& info) {
   for (auto& s : envs) envp.push_back(const_cast<char*>(s.c_str()));
   envp.push_back(nullptr);
 
-  auto fail = [&](const std::string& what, int err) {
-    std::string t = ErrnoText(err) ? ErrnoText(err) : strerror(err);
-    Napi::Error e = Napi::Error::New(env, what + ": " + t);
-    e.Set("errno", Napi::Number::New(env, err));
-    e.ThrowAsJavaScriptException();
-    return env.Undefined();
-  };
+  auto fail = [&](const std::string& what, int err) { return ThrowErrno(env, what, err); };
 
   // The namespaces to join, user first and mnt last; those we are in already are skipped
   // (joining one's own user namespace is EINVAL).

@@ -1,28 +1,17 @@
 // spawn(planBuffer, options, onEvent) -> init pid, and sendFd(socketPath, fd, message?).
 //
-// The parent side of create: decode the plan (all allocation happens here, before clone), put
-// its bytes in a sealed memfd, open exec.fifo for the child, make the sync socketpair, block
-// every signal in this thread, clone (clone3 with CLONE_INTO_CGROUP when given a cgroup2 dir fd),
-// restore the mask, and then serve the child's records one at a time, synchronously.
+// The runtime's side of create and exec. Spawn reads as its steps (class Spawner): take the
+// arguments and decode the plan (all allocation happens here, before clone), open exec.fifo for
+// the init, make the sync socketpair, seal the plan and ocirt-init into memfds, clone (clone3
+// with CLONE_INTO_CGROUP when given a cgroup2 dir fd, every signal blocked around it), then
+// serve the init's records one at a time, synchronously, until it is parked on exec.fifo. The
+// records, their order and their answers are drawn once, in child.h ("The sync protocol").
+// Whatever fails, one path cleans up: Spawner::Stop (abort, kill and reap), then one throw.
 //
 // The clone runs only the few raw syscalls of ExecInit (below): its v1 cgroup placement, the
 // maps of a user namespace it was born in (so that it is root there and keeps its capabilities
 // across the exec), then execveat of ocirt-init (init_main.cc) from a sealed memfd copy. Every
 // op of the plan after that runs in the init, never in a copy of node (CVE-2019-5736).
-//
-// Records:
-//   kSyncUsernsReady  write /proc/<pid>/{setgroups,uid_map,gid_map} from the UserNamespace op
-//   kSyncTimeOffsets  write /proc/<pid>/timens_offsets from the TimeNamespace op
-//   kSyncInitPid      (slow path) the init is the intermediate's child: reap the intermediate
-//   kSyncNsReady      prlimit the Rlimit ops (or the caller's NOFILE), oom_score_adj, then
-//                     onEvent({type:'namespaces-ready', pid})
-//   kSyncHooks        onEvent({type:'create-container-hooks', pid})
-//   kSyncFd           onEvent({type:'fd', pid, purpose:'console'|'seccomp-listener', fd})
-//   kSyncReady        return the pid: the init is parked on exec.fifo
-//   kSyncExec         (a plan without Ready: exec into a running container) not answered; the
-//                     EOF that follows means execve succeeded: return the pid
-//   kSyncError        kill and reap, throw an Error carrying opIndex/errno/errnoText/detail
-// Each served record is answered kSyncAck; if onEvent throws, kSyncAbort, kill, reap, rethrow.
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/sched.h>
@@ -46,6 +35,7 @@
 #include <vector>
 
 #include "child_internal.h"
+#include "errors.h"
 #include "registry.h"
 #include "rootfs_ops.h"
 
@@ -67,45 +57,41 @@
 namespace ocirt {
 namespace {
 
-std::string ErrText(int err) {
-  const char* t = ErrnoText(err);
-  std::string s = t ? t : strerror(err);
-  if (!s.empty() && s[0] >= 'A' && s[0] <= 'Z') s[0] = static_cast<char>(s[0] - 'A' + 'a');
-  return s;
-}
+// An fd closed when it goes out of scope (or at Close).
+struct Fd {
+  int fd = -1;
+  Fd() = default;
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  ~Fd() { Close(); }
+  void Close() {
+    if (fd >= 0) close(fd);
+    fd = -1;
+  }
+  int Release() {
+    int f = fd;
+    fd = -1;
+    return f;
+  }
+};
 
+// A failure the init reported, or one the runtime met serving its record: thrown with the op's
+// index so that TypeScript words it with the op's description and pointer (runtime/spawn.ts).
 struct ChildError {
-  bool set = false;
-  int err = 0;
-  int op_index = -1;
+  int err;
+  int op_index;
   std::string detail;
-  bool full = false;
+  bool full;  // `detail` is the whole message (kErrFullMessage)
 };
 
 Napi::Value ThrowChildError(Napi::Env env, const ChildError& ce) {
-  std::string msg;
-  if (ce.full) msg = ce.detail;
-  else {
-    msg = "op " + std::to_string(ce.op_index) + ": ";
-    if (!ce.detail.empty()) msg += ce.detail + ": ";
-    msg += ErrText(ce.err);
-  }
-  Napi::Error e = Napi::Error::New(env, msg);
-  e.Set("opIndex", Napi::Number::New(env, ce.op_index));
-  e.Set("errno", Napi::Number::New(env, ce.err));
-  e.Set("errnoText", Napi::String::New(env, ErrText(ce.err)));
-  e.Set("detail", Napi::String::New(env, ce.detail));
-  e.Set("fullMessage", Napi::Boolean::New(env, ce.full));
-  e.Set("childError", Napi::Boolean::New(env, true));
-  e.ThrowAsJavaScriptException();
-  return env.Undefined();
-}
-
-Napi::Value ThrowErrno(Napi::Env env, const std::string& what, int err) {
-  Napi::Error e = Napi::Error::New(env, what + ": " + ErrText(err));
-  e.Set("errno", Napi::Number::New(env, err));
-  e.ThrowAsJavaScriptException();
-  return env.Undefined();
+  std::string what = ce.full ? ce.detail : "op " + std::to_string(ce.op_index) + (ce.detail.empty() ? "" : ": " + ce.detail);
+  return ThrowErrno(env, what, ce.err,
+                    {{"opIndex", Napi::Number::New(env, ce.op_index)},
+                     {"errnoText", Napi::String::New(env, ErrnoText(ce.err))},
+                     {"detail", Napi::String::New(env, ce.detail)},
+                     {"fullMessage", Napi::Boolean::New(env, ce.full)},
+                     {"childError", Napi::Boolean::New(env, true)}});
 }
 
 int WriteFile(const std::string& path, const std::string& text) {
@@ -138,23 +124,25 @@ struct Procs {
   // The one that speaks now (maps and offsets go to the process that unshared).
   pid_t Current() const { return init_pid > 0 ? init_pid : clone_pid; }
 
-  void KillAll() {
-    if (init_pid > 0) kill(init_pid, SIGKILL);
-    if (!clone_reaped && clone_pid > 0) kill(clone_pid, SIGKILL);
+  // The intermediate of the slow path, once it said who the init is. Its exit status.
+  int ReapClone() {
+    int st = 0;
+    while (waitpid(clone_pid, &st, __WALL) < 0 && errno == EINTR) {
+    }
+    clone_reaped = true;
+    return st;
   }
-  void ReapAll() {
-    int st;
+  void KillAndReap() {
+    if (init_pid > 0) kill(init_pid, SIGKILL);
     if (!clone_reaped && clone_pid > 0) {
-      while (waitpid(clone_pid, &st, __WALL) < 0 && errno == EINTR) {
-      }
-      status = st;
-      clone_reaped = true;
+      kill(clone_pid, SIGKILL);
+      status = ReapClone();
     }
     if (init_pid > 0 && init_pid != clone_pid) {
-      while (waitpid(init_pid, &st, __WALL) < 0 && errno == EINTR) {
+      while (waitpid(init_pid, &status, __WALL) < 0 && errno == EINTR) {
       }
-      status = st;
     }
+    clone_pid = init_pid = -1;
   }
 };
 
@@ -168,35 +156,7 @@ bool SendAnswer(int fd, uint32_t type) {
   SyncRecord r;
   memset(&r, 0, sizeof(r));
   r.type = type;
-  return send(fd, &r, sizeof(r), MSG_NOSIGNAL) == static_cast<ssize_t>(sizeof(r));
-}
-
-// Reads one record (and an fd riding on it). 0 on EOF, -errno on error, else sizeof(record).
-ssize_t RecvRecord(int fd, SyncRecord* r, int* passed) {
-  *passed = -1;
-  struct iovec iov = {r, sizeof(*r)};
-  alignas(struct cmsghdr) char cbuf[CMSG_SPACE(sizeof(int) * 4)];
-  struct msghdr msg;
-  memset(&msg, 0, sizeof(msg));
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = cbuf;
-  msg.msg_controllen = sizeof(cbuf);
-  ssize_t n;
-  do n = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
-  while (n < 0 && errno == EINTR);
-  if (n < 0) return -errno;
-  for (struct cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
-    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
-      size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-      int* fds = reinterpret_cast<int*>(CMSG_DATA(c));
-      for (size_t i = 0; i < count; i++) {
-        if (*passed < 0) *passed = fds[i];
-        else close(fds[i]);
-      }
-    }
-  }
-  return n;
+  return sys::SendWithFd(fd, &r, sizeof(r), -1) == static_cast<long>(sizeof(r));
 }
 
 bool ParseNofile(const std::string& s, struct rlimit* out) {
@@ -230,13 +190,13 @@ bool ApplyParentOps(const Plan& plan, pid_t pid, bool have_nofile, const struct 
       rl.rlim_cur = soft < 0 ? RLIM_INFINITY : static_cast<rlim_t>(soft);
       rl.rlim_max = hard < 0 ? RLIM_INFINITY : static_cast<rlim_t>(hard);
       if (prlimit(pid, static_cast<__rlimit_resource>(res), &rl, nullptr) < 0) {
-        *ce = {true, errno, static_cast<int>(i), "prlimit", false};
+        *ce = {errno, static_cast<int>(i), "prlimit", false};
         return false;
       }
     } else if (op.kind == kOpOomScoreAdj) {
       int e = WriteFile("/proc/" + std::to_string(pid) + "/oom_score_adj", std::to_string(OpInt(op, 0)));
       if (e) {
-        *ce = {true, e, static_cast<int>(i), "write /proc/" + std::to_string(pid) + "/oom_score_adj", false};
+        *ce = {e, static_cast<int>(i), "write /proc/" + std::to_string(pid) + "/oom_score_adj", false};
         return false;
       }
     }
@@ -244,7 +204,7 @@ bool ApplyParentOps(const Plan& plan, pid_t pid, bool have_nofile, const struct 
   // Node raised its soft NOFILE to the hard limit; without a config value the container gets
   // what the caller of ocirt had.
   if (!nofile_in_plan && have_nofile && prlimit(pid, RLIMIT_NOFILE, &nofile, nullptr) < 0) {
-    *ce = {true, errno, static_cast<int>(ready_index), "prlimit RLIMIT_NOFILE (the caller's)", false};
+    *ce = {errno, static_cast<int>(ready_index), "prlimit RLIMIT_NOFILE (the caller's)", false};
     return false;
   }
   return true;
@@ -252,7 +212,7 @@ bool ApplyParentOps(const Plan& plan, pid_t pid, bool have_nofile, const struct 
 
 bool WriteIdMaps(const Plan& plan, uint32_t index, pid_t pid, ChildError* ce) {
   if (index >= plan.nops || plan.ops[index].kind != kOpUserNamespace) {
-    *ce = {true, EPROTO, static_cast<int>(index), "user namespace record for another op", false};
+    *ce = {EPROTO, static_cast<int>(index), "user namespace record for another op", false};
     return false;
   }
   const Op& op = plan.ops[index];
@@ -263,7 +223,7 @@ bool WriteIdMaps(const Plan& plan, uint32_t index, pid_t pid, ChildError* ce) {
   else if ((e = WriteFile(base + "uid_map", OpStr(op, 0)))) which = "uid_map";
   else if ((e = WriteFile(base + "gid_map", OpStr(op, 1)))) which = "gid_map";
   if (e) {
-    *ce = {true, e, static_cast<int>(index), "write " + base + which, false};
+    *ce = {e, static_cast<int>(index), "write " + base + which, false};
     return false;
   }
   return true;
@@ -296,13 +256,15 @@ int SealedMemfd(const char* name, bool exec, const uint8_t* src, size_t n, int s
   return fd;
 }
 
-// The sealed copy of ocirt-init (next to this addon), made once per runtime process.
-int InitMemfd(std::string* why) {
+// The sealed copy of ocirt-init (next to this addon), made once per runtime process. -1 with
+// *what and *err (0: no errno) on failure.
+int InitMemfd(std::string* what, int* err) {
   static int fd = -1;
   if (fd >= 0) return fd;
   Dl_info info;
   if (!dladdr(reinterpret_cast<void*>(&SealedMemfd), &info) || !info.dli_fname) {
-    *why = "find ocirt-init: dladdr failed";
+    *what = "find ocirt-init: dladdr failed";
+    *err = 0;
     return -1;
   }
   std::string path = info.dli_fname;
@@ -311,14 +273,16 @@ int InitMemfd(std::string* why) {
   int src = open(path.c_str(), O_RDONLY | O_CLOEXEC);
   struct stat st;
   if (src < 0 || fstat(src, &st) < 0) {
-    *why = "open " + path + ": " + ErrText(errno);
+    *what = "open " + path;
+    *err = errno;
     if (src >= 0) close(src);
     return -1;
   }
   int m = SealedMemfd("ocirt-init", true, nullptr, static_cast<size_t>(st.st_size), src);
   close(src);
   if (m < 0) {
-    *why = "copy " + path + " into a sealed memfd: " + ErrText(-m);
+    *what = "copy " + path + " into a sealed memfd";
+    *err = -m;
     return -1;
   }
   fd = m;
@@ -340,12 +304,17 @@ struct InitExec {
   char* const* envp;
 };
 
+// A record zeroed without memset (the clone calls no libc).
+void Zero(SyncRecord* r) {
+  char* z = reinterpret_cast<char*>(r);
+  for (size_t i = 0; i < sizeof(*r); i++) z[i] = 0;
+}
+
 // In the clone: nothing but raw syscalls. Failures go to the parent as a kSyncError.
 [[noreturn]] void ExecInit(const InitExec& x) {
   auto fail = [&](uint32_t op, int err, const char* detail) {
     SyncRecord r;
-    char* z = reinterpret_cast<char*>(&r);
-    for (size_t i = 0; i < sizeof(r); i++) z[i] = 0;
+    Zero(&r);
     r.type = kSyncError;
     r.err = err;
     r.op_index = op;
@@ -367,8 +336,7 @@ struct InitExec {
     // Born in a new user namespace: an exec before our maps exist would drop every capability.
     const Op& op = x.plan->ops[x.userns_op];
     SyncRecord r;
-    char* z = reinterpret_cast<char*>(&r);
-    for (size_t i = 0; i < sizeof(r); i++) z[i] = 0;
+    Zero(&r);
     r.type = kSyncUsernsReady;
     r.op_index = x.userns_op;
     if (sys::Write(x.sync_fd, &r, sizeof(r)) != static_cast<long>(sizeof(r))) sys::ExitGroup(1);
@@ -397,268 +365,311 @@ Napi::Object Event(Napi::Env env, const char* type, pid_t pid) {
   return ev;
 }
 
-// spawn(plan: Buffer, options: { execFifo?: string (none for exec), cgroupDirFd?: number, cgroupTaskFds?: number[],
-//                                callerNofile?: string },
-//       onEvent: (ev) => void): number
-Napi::Value Spawn(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
+// One call of spawn. Each step returns false with a JavaScript exception pending; the
+// destructor (through Stop) releases whatever the steps made, so no step cleans up by hand.
+class Spawner {
+ public:
+  explicit Spawner(Napi::Env env) : env_(env) {}
+  ~Spawner() {
+    Stop();
+    free(const_cast<Op*>(plan_.ops));
+  }
+
+  bool ReadArguments(const Napi::CallbackInfo& info);
+  bool OpenExecFifo();
+  bool MakeSocketpair();
+  bool SealPlanAndInit();
+  bool Clone();
+  // Serves the init's records until it is parked (or, for an exec, has execve'd): its pid.
+  Napi::Value Serve();
+
+ private:
+  enum class Next { kAck, kNoAnswer, kDone, kFailed };
+  Next Handle(const SyncRecord& r, Fd& passed);
+  bool CallEvent(Napi::Object ev);
+  // The one cleanup path: abort, kill and reap the child, close the socket. Idempotent.
+  void Stop();
+  Next FailChild(const ChildError& ce) {
+    Stop();
+    ThrowChildError(env_, ce);
+    return Next::kFailed;
+  }
+  Napi::Value Fail(const std::string& what, int err) {
+    Stop();
+    return ThrowErrno(env_, what, err);
+  }
+
+  Napi::Env env_;
+  Napi::Function on_event_;
+  // From the arguments.
+  Plan plan_{};
+  const uint8_t* plan_bytes_ = nullptr;
+  size_t plan_len_ = 0;
+  uint64_t clone_flags_ = 0;
+  bool via_clone_ = false;  // op 0's namespaces are made by the clone itself
+  uint32_t ns_ready_index_ = 0;
+  int preserved_ = 0;
+  uint32_t userns_op_ = ~0u;  // a UserNamespace op the clone finishes before its exec
+  int cgroup_fd_ = -1;
+  static constexpr uint32_t kMaxTaskFds = 32;
+  int task_fds_[kMaxTaskFds];
+  int ntask_fds_ = 0;
+  bool have_nofile_ = false;
+  struct rlimit nofile_ = {0, 0};
+  bool has_fifo_ = false;
+  std::string fifo_;
+  // Made by the steps.
+  Fd fifo_r_, fifo_w_, sock_, child_end_, plan_fd_;
+  int init_fd_ = -1;  // InitMemfd's, kept for the next spawn
+  Procs procs_;
+  bool into_cgroup_ = false;  // born in cgroup_fd_'s cgroup; otherwise the caller places it
+  bool execing_ = false;
+};
+
+bool Spawner::ReadArguments(const Napi::CallbackInfo& info) {
   if (info.Length() < 3 || !info[0].IsBuffer() || !info[1].IsObject() || !info[2].IsFunction()) {
-    Napi::TypeError::New(env, "spawn(plan: Buffer, options: object, onEvent: function)").ThrowAsJavaScriptException();
-    return env.Undefined();
+    Napi::TypeError::New(env_, "spawn(plan: Buffer, options: object, onEvent: function)").ThrowAsJavaScriptException();
+    return false;
   }
   auto buf = info[0].As<Napi::Buffer<uint8_t>>();
-  Napi::Object opts = info[1].As<Napi::Object>();
-  Napi::Function onEvent = info[2].As<Napi::Function>();
-
-  Plan plan;
+  plan_bytes_ = buf.Data();
+  plan_len_ = buf.Length();
   const char* why = nullptr;
-  if (!DecodePlan(buf.Data(), buf.Length(), &plan, &why, malloc)) {
-    Napi::Error::New(env, why).ThrowAsJavaScriptException();
-    return env.Undefined();
+  if (!DecodePlan(plan_bytes_, plan_len_, &plan_, &why, malloc)) {
+    ThrowErrno(env_, why, 0);
+    return false;
   }
-  struct PlanGuard {
-    Plan* p;
-    ~PlanGuard() { free(const_cast<Op*>(p->ops)); }
-  } plan_guard{&plan};
-  if (plan.nops == 0 || plan.ops[0].kind != kOpNamespaces) {
-    Napi::Error::New(env, "plan: op 0 must be Namespaces").ThrowAsJavaScriptException();
-    return env.Undefined();
+  if (plan_.nops == 0 || plan_.ops[0].kind != kOpNamespaces) {
+    ThrowErrno(env_, "plan: op 0 must be Namespaces", 0);
+    return false;
   }
-  uint64_t clone_flags = static_cast<uint64_t>(OpInt(plan.ops[0], 0));
-  bool via_clone = OpInt(plan.ops[0], 1) != 0;
-  uint32_t ns_ready_index = 0;
-  int preserved = 0;
-  for (uint32_t i = 0; i < plan.nops; i++) {
-    if (plan.ops[i].kind == kOpNsReady) ns_ready_index = i;
-    if (plan.ops[i].kind == kOpExec) preserved = static_cast<int>(OpInt(plan.ops[i], 0));
+  clone_flags_ = static_cast<uint64_t>(OpInt(plan_.ops[0], 0));
+  via_clone_ = OpInt(plan_.ops[0], 1) != 0;
+  for (uint32_t i = 0; i < plan_.nops; i++) {
+    if (plan_.ops[i].kind == kOpNsReady) ns_ready_index_ = i;
+    if (plan_.ops[i].kind == kOpExec) preserved_ = static_cast<int>(OpInt(plan_.ops[i], 0));
   }
+  if (via_clone_ && (clone_flags_ & CLONE_NEWUSER))
+    for (uint32_t i = 1; i < plan_.nops && userns_op_ == ~0u; i++)
+      if (plan_.ops[i].kind == kOpUserNamespace) userns_op_ = i;
 
-  int cgroup_fd = -1;
-  if (opts.Has("cgroupDirFd") && opts.Get("cgroupDirFd").IsNumber()) cgroup_fd = opts.Get("cgroupDirFd").As<Napi::Number>().Int32Value();
-  constexpr uint32_t kMaxTaskFds = 32;
-  int task_fds[kMaxTaskFds];
-  int ntask_fds = 0;
+  Napi::Object opts = info[1].As<Napi::Object>();
+  if (opts.Has("cgroupDirFd") && opts.Get("cgroupDirFd").IsNumber()) cgroup_fd_ = opts.Get("cgroupDirFd").As<Napi::Number>().Int32Value();
   if (opts.Has("cgroupTaskFds") && opts.Get("cgroupTaskFds").IsArray()) {
     Napi::Array a = opts.Get("cgroupTaskFds").As<Napi::Array>();
     if (a.Length() > kMaxTaskFds) {
-      Napi::RangeError::New(env, "spawn: more than 32 cgroupTaskFds").ThrowAsJavaScriptException();
-      return env.Undefined();
+      Napi::RangeError::New(env_, "spawn: more than 32 cgroupTaskFds").ThrowAsJavaScriptException();
+      return false;
     }
-    for (uint32_t i = 0; i < a.Length(); i++) task_fds[ntask_fds++] = a.Get(i).As<Napi::Number>().Int32Value();
+    for (uint32_t i = 0; i < a.Length(); i++) task_fds_[ntask_fds_++] = a.Get(i).As<Napi::Number>().Int32Value();
   }
-  struct rlimit nofile = {0, 0};
-  bool have_nofile = false;
   if (opts.Has("callerNofile") && opts.Get("callerNofile").IsString())
-    have_nofile = ParseNofile(opts.Get("callerNofile").As<Napi::String>().Utf8Value(), &nofile);
+    have_nofile_ = ParseNofile(opts.Get("callerNofile").As<Napi::String>().Utf8Value(), &nofile_);
+  has_fifo_ = opts.Has("execFifo") && opts.Get("execFifo").IsString();
+  if (has_fifo_) fifo_ = opts.Get("execFifo").As<Napi::String>().Utf8Value();
+  on_event_ = info[2].As<Napi::Function>();
+  return true;
+}
 
-  int fifo_r = -1, fifo_w = -1;
-  if (opts.Has("execFifo") && opts.Get("execFifo").IsString()) {
-    std::string fifo = opts.Get("execFifo").As<Napi::String>().Utf8Value();
-    // A reader and a writer of our own: start's O_WRONLY|O_NONBLOCK open succeeds while the init
-    // holds the reader, and the init's read blocks (no EOF) until start writes.
-    fifo_r = open(fifo.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-    if (fifo_r < 0) return ThrowErrno(env, "open " + fifo, errno);
-    fifo_w = open(fifo.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
-    if (fifo_w < 0) {
-      int e = errno;
-      close(fifo_r);
-      return ThrowErrno(env, "open " + fifo, e);
-    }
+// A reader and a writer of our own: start's O_WRONLY|O_NONBLOCK open succeeds while the init
+// holds the reader, and the init's read blocks (no EOF) until start writes. None for an exec.
+bool Spawner::OpenExecFifo() {
+  if (!has_fifo_) return true;
+  fifo_r_.fd = open(fifo_.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fifo_r_.fd >= 0) fifo_w_.fd = open(fifo_.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fifo_w_.fd < 0) {
+    ThrowErrno(env_, "open " + fifo_, errno);
+    return false;
   }
+  return true;
+}
+
+bool Spawner::MakeSocketpair() {
   int sv[2];
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
-    int e = errno;
-    if (fifo_r >= 0) close(fifo_r);
-    if (fifo_w >= 0) close(fifo_w);
-    return ThrowErrno(env, "socketpair", e);
+    ThrowErrno(env_, "socketpair", errno);
+    return false;
   }
-  std::string init_why;
-  int init_fd = InitMemfd(&init_why);
-  int plan_fd = init_fd < 0 ? -1 : SealedMemfd("ocirt-plan", false, buf.Data(), buf.Length(), -1);
-  if (init_fd < 0 || plan_fd < 0) {
-    close(sv[0]);
-    close(sv[1]);
-    if (fifo_r >= 0) close(fifo_r);
-    if (fifo_w >= 0) close(fifo_w);
-    if (init_fd < 0) {
-      Napi::Error::New(env, init_why).ThrowAsJavaScriptException();
-      return env.Undefined();
-    }
-    return ThrowErrno(env, "memfd of the plan", -plan_fd);
+  sock_.fd = sv[0];
+  child_end_.fd = sv[1];
+  return true;
+}
+
+bool Spawner::SealPlanAndInit() {
+  std::string what;
+  int err = 0;
+  init_fd_ = InitMemfd(&what, &err);
+  if (init_fd_ < 0) {
+    ThrowErrno(env_, what, err);
+    return false;
   }
+  int m = SealedMemfd("ocirt-plan", false, plan_bytes_, plan_len_, -1);
+  if (m < 0) {
+    ThrowErrno(env_, "memfd of the plan", -m);
+    return false;
+  }
+  plan_fd_.fd = m;
+  return true;
+}
+
+bool Spawner::Clone() {
   // The init's arguments (init_main.cc) and the fds it needs, the user namespace fds of
   // idmapped mounts and the bind sources ocirt opened (named in the plan's Mount ops) among them.
-  uint32_t userns_op = ~0u;
-  if (via_clone && (clone_flags & CLONE_NEWUSER))
-    for (uint32_t i = 1; i < plan.nops && userns_op == ~0u; i++)
-      if (plan.ops[i].kind == kOpUserNamespace) userns_op = i;
-  std::vector<int> keep = {sv[1], fifo_r, fifo_w, plan_fd};
-  for (uint32_t i = 0; i < plan.nops; i++) {
-    const Op& op = plan.ops[i];
+  std::vector<int> keep = {child_end_.fd, fifo_r_.fd, fifo_w_.fd, plan_fd_.fd};
+  for (uint32_t i = 0; i < plan_.nops; i++) {
+    const Op& op = plan_.ops[i];
     if (op.kind == kOpMount && (OpInt(op, 4) & (kMountIdmap | kMountSourceFd)) && OpInt(op, 5, -1) >= 0) keep.push_back(static_cast<int>(OpInt(op, 5)));
   }
-  std::vector<std::string> args = {"ocirt-init", std::to_string(plan_fd), std::to_string(sv[1]), std::to_string(fifo_r),
-                                   std::to_string(fifo_w), std::to_string(3 + preserved),
-                                   std::to_string(userns_op == ~0u ? 0 : userns_op + 1)};
+  std::vector<std::string> args = {"ocirt-init", std::to_string(plan_fd_.fd), std::to_string(child_end_.fd), std::to_string(fifo_r_.fd),
+                                   std::to_string(fifo_w_.fd), std::to_string(3 + preserved_),
+                                   std::to_string(userns_op_ == ~0u ? 0 : userns_op_ + 1)};
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
   char* envp[] = {nullptr};
-  InitExec start = {init_fd, sv[1], &plan, userns_op, task_fds, ntask_fds, keep.data(), static_cast<int>(keep.size()), 3 + preserved, argv.data(), envp};
+  InitExec start = {init_fd_, child_end_.fd, &plan_, userns_op_, task_fds_, ntask_fds_, keep.data(), static_cast<int>(keep.size()), 3 + preserved_, argv.data(), envp};
 
   sigset_t all, old;
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, &old);
   long pid = -1;
-  // Whether the child was born in cgroup_fd's cgroup; otherwise the caller places it at NsReady.
-  bool into_cgroup = false;
-  if (cgroup_fd >= 0) {
-    struct clone_args args;
-    memset(&args, 0, sizeof(args));
-    args.flags = (via_clone ? clone_flags : 0) | CLONE_INTO_CGROUP;
-    args.exit_signal = SIGCHLD;
-    args.cgroup = static_cast<uint64_t>(cgroup_fd);
-    pid = syscall(__NR_clone3, &args, sizeof(args));
-    into_cgroup = pid >= 0;
+  if (cgroup_fd_ >= 0) {
+    struct clone_args ca;
+    memset(&ca, 0, sizeof(ca));
+    ca.flags = (via_clone_ ? clone_flags_ : 0) | CLONE_INTO_CGROUP;
+    ca.exit_signal = SIGCHLD;
+    ca.cgroup = static_cast<uint64_t>(cgroup_fd_);
+    pid = syscall(__NR_clone3, &ca, sizeof(ca));
+    into_cgroup_ = pid >= 0;
     // Any refusal (an old kernel, a hierarchy clone3 will not take) leaves it to the caller's
     // write of the pid, which reports a real problem with the cgroup in its own words.
   }
-  if (pid < 0) pid = syscall(__NR_clone, (via_clone ? clone_flags : 0) | SIGCHLD, 0, 0, 0, 0);
+  if (pid < 0) pid = syscall(__NR_clone, (via_clone_ ? clone_flags_ : 0) | SIGCHLD, 0, 0, 0, 0);
   if (pid == 0) {
-    sys::Close(sv[0]);
+    sys::Close(sock_.fd);
     ExecInit(start);
   }
   int clone_errno = errno;
   pthread_sigmask(SIG_SETMASK, &old, nullptr);
-  close(sv[1]);
-  close(plan_fd);
-  if (fifo_r >= 0) close(fifo_r);
-  if (fifo_w >= 0) close(fifo_w);
+  // The child's ends: once it has exited (or execve'd, for an exec), the socket reads EOF.
+  child_end_.Close();
+  plan_fd_.Close();
+  fifo_r_.Close();
+  fifo_w_.Close();
   if (pid < 0) {
-    close(sv[0]);
-    return ThrowErrno(env, "clone", clone_errno);
+    ThrowErrno(env_, "clone", clone_errno);
+    return false;
   }
+  procs_.clone_pid = static_cast<pid_t>(pid);
+  if (via_clone_) procs_.init_pid = static_cast<pid_t>(pid);
+  return true;
+}
 
-  Procs procs;
-  procs.clone_pid = static_cast<pid_t>(pid);
-  if (via_clone) procs.init_pid = static_cast<pid_t>(pid);
-  int sock = sv[0];
-  ChildError ce;
-  auto fail_child = [&](const ChildError& e) -> Napi::Value {
-    SendAnswer(sock, kSyncAbort);
-    close(sock);
-    procs.KillAll();
-    procs.ReapAll();
-    return ThrowChildError(env, e);
-  };
-  // Calls onEvent; on a throw: abort, kill, reap, and let the exception propagate.
-  auto call = [&](Napi::Object ev) -> bool {
-    onEvent.Call({ev});
-    if (env.IsExceptionPending()) {
-      Napi::Error err = env.GetAndClearPendingException();
-      SendAnswer(sock, kSyncAbort);
-      close(sock);
-      procs.KillAll();
-      procs.ReapAll();
-      err.ThrowAsJavaScriptException();
-      return false;
+void Spawner::Stop() {
+  if (sock_.fd >= 0 && procs_.clone_pid > 0) SendAnswer(sock_.fd, kSyncAbort);
+  sock_.Close();
+  procs_.KillAndReap();
+}
+
+// Calls onEvent; when it throws, the child is stopped and the exception goes on to the caller.
+bool Spawner::CallEvent(Napi::Object ev) {
+  on_event_.Call({ev});
+  if (!env_.IsExceptionPending()) return true;
+  Napi::Error err = env_.GetAndClearPendingException();
+  Stop();
+  err.ThrowAsJavaScriptException();
+  return false;
+}
+
+Spawner::Next Spawner::Handle(const SyncRecord& r, Fd& passed) {
+  int op = static_cast<int>(r.op_index);
+  switch (r.type) {
+    case kSyncError: {
+      char detail[sizeof(r.detail) + 1];
+      memcpy(detail, r.detail, sizeof(r.detail));
+      detail[sizeof(r.detail)] = 0;
+      return FailChild({r.err, op, detail, (r.arg & kErrFullMessage) != 0});
     }
-    return true;
-  };
+    case kSyncUsernsReady: {
+      ChildError ce;
+      if (!WriteIdMaps(plan_, r.op_index, procs_.Current(), &ce)) return FailChild(ce);
+      return Next::kAck;
+    }
+    case kSyncTimeOffsets: {
+      const Op& o = plan_.ops[r.op_index < plan_.nops ? r.op_index : 0];
+      std::string file = "/proc/" + std::to_string(procs_.Current()) + "/timens_offsets";
+      int e = o.kind == kOpTimeNamespace ? WriteFile(file, OpStr(o, 0)) : EPROTO;
+      if (e) return FailChild({e, op, "write " + file, false});
+      return Next::kAck;
+    }
+    case kSyncInitPid: {
+      procs_.init_pid = static_cast<pid_t>(r.arg);
+      int st = procs_.ReapClone();
+      if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+        return FailChild({ECHILD, op, "the intermediate process failed (" + DescribeStatus(st) + ")", false});
+      return Next::kAck;
+    }
+    case kSyncNsReady: {
+      ChildError ce;
+      if (!ApplyParentOps(plan_, procs_.init_pid, have_nofile_, nofile_, ns_ready_index_, &ce)) return FailChild(ce);
+      Napi::Object ev = Event(env_, kEventNamespacesReady, procs_.init_pid);
+      ev.Set("intoCgroup", Napi::Boolean::New(env_, into_cgroup_));
+      return CallEvent(ev) ? Next::kAck : Next::kFailed;
+    }
+    case kSyncHooks:
+      return CallEvent(Event(env_, kEventCreateContainerHooks, procs_.init_pid)) ? Next::kAck : Next::kFailed;
+    case kSyncFd: {
+      if (passed.fd < 0) return FailChild({EPROTO, op, "an fd record without its fd", false});
+      Napi::Object ev = Event(env_, kEventFd, procs_.init_pid);
+      ev.Set("purpose", r.arg == kFdConsole ? kFdPurposeNameConsole : r.arg == kFdSeccompListener ? kFdPurposeNameSeccompListener : "unknown");
+      ev.Set("fd", Napi::Number::New(env_, passed.Release()));  // onEvent's now (runtime/spawn.ts closes it)
+      return CallEvent(ev) ? Next::kAck : Next::kFailed;
+    }
+    case kSyncReady:
+      return Next::kDone;
+    case kSyncExec:
+      execing_ = true;
+      return Next::kNoAnswer;
+    default:
+      return FailChild({EPROTO, op, "unknown sync record " + std::to_string(r.type), false});
+  }
+}
 
-  bool execing = false;
+Napi::Value Spawner::Serve() {
   for (;;) {
     SyncRecord r;
-    int passed = -1;
-    ssize_t n = RecvRecord(sock, &r, &passed);
-    if (n == 0 && execing) {
-      // The last copy of the child's end closed on execve (close-on-exec): the process runs.
-      close(sock);
-      return Napi::Number::New(env, procs.init_pid);
+    Fd passed;
+    long n = sys::RecvWithFd(sock_.fd, &r, sizeof(r), &passed.fd);
+    if (n == 0 && execing_) break;  // the socket closed on execve (close-on-exec): it runs
+    if (n != static_cast<long>(sizeof(r))) {
+      if (n < 0) return Fail("read from the container's init", static_cast<int>(-n));
+      Stop();
+      return ThrowErrno(env_, "the container's init exited before it was ready (" + DescribeStatus(procs_.status) + ")", 0);
     }
-    if (n <= 0 || n != static_cast<ssize_t>(sizeof(r))) {
-      int e = n < 0 ? static_cast<int>(-n) : 0;
-      if (passed >= 0) close(passed);
-      close(sock);
-      procs.KillAll();
-      procs.ReapAll();
-      std::string what = "the container's init exited before it was ready (" + DescribeStatus(procs.status) + ")";
-      if (e) what = "read from the container's init: " + ErrText(e);
-      Napi::Error::New(env, what).ThrowAsJavaScriptException();
-      return env.Undefined();
-    }
-    switch (r.type) {
-      case kSyncError: {
-        r.detail[sizeof(r.detail) - 1] = 0;
-        close(sock);
-        procs.KillAll();  // it exits after sending anyway
-        procs.ReapAll();
-        ChildError e{true, r.err, static_cast<int>(r.op_index), r.detail, (r.arg & kErrFullMessage) != 0};
-        return ThrowChildError(env, e);
-      }
-      case kSyncUsernsReady:
-        if (!WriteIdMaps(plan, r.op_index, procs.Current(), &ce)) return fail_child(ce);
-        break;
-      case kSyncTimeOffsets: {
-        const Op& op = plan.ops[r.op_index < plan.nops ? r.op_index : 0];
-        std::string file = "/proc/" + std::to_string(procs.Current()) + "/timens_offsets";
-        int e = op.kind == kOpTimeNamespace ? WriteFile(file, OpStr(op, 0)) : EPROTO;
-        if (e) return fail_child({true, e, static_cast<int>(r.op_index), "write " + file, false});
-        break;
-      }
-      case kSyncInitPid: {
-        procs.init_pid = static_cast<pid_t>(r.arg);
-        int st = 0;
-        while (waitpid(procs.clone_pid, &st, __WALL) < 0 && errno == EINTR) {
-        }
-        procs.clone_reaped = true;
-        if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
-          return fail_child({true, ECHILD, static_cast<int>(r.op_index), "the intermediate process failed (" + DescribeStatus(st) + ")", false});
-        break;
-      }
-      case kSyncNsReady:
-        if (!ApplyParentOps(plan, procs.init_pid, have_nofile, nofile, ns_ready_index, &ce)) return fail_child(ce);
-        {
-          Napi::Object ev = Event(env, kEventNamespacesReady, procs.init_pid);
-          ev.Set("intoCgroup", Napi::Boolean::New(env, into_cgroup));
-          if (!call(ev)) return env.Undefined();
-        }
-        break;
-      case kSyncHooks:
-        if (!call(Event(env, kEventCreateContainerHooks, procs.init_pid))) return env.Undefined();
-        break;
-      case kSyncFd: {
-        if (passed < 0) return fail_child({true, EPROTO, static_cast<int>(r.op_index), "an fd record without its fd", false});
-        Napi::Object ev = Event(env, kEventFd, procs.init_pid);
-        ev.Set("purpose", r.arg == kFdConsole ? kFdPurposeNameConsole : r.arg == kFdSeccompListener ? kFdPurposeNameSeccompListener : "unknown");
-        ev.Set("fd", Napi::Number::New(env, passed));
-        if (!call(ev)) return env.Undefined();
-        break;
-      }
-      case kSyncReady:
-        close(sock);
-        return Napi::Number::New(env, procs.init_pid);
-      case kSyncExec:
-        if (passed >= 0) close(passed);
-        execing = true;
-        continue;  // not answered: EOF or a kSyncError comes next
-      default:
-        return fail_child({true, EPROTO, static_cast<int>(r.op_index), "unknown sync record " + std::to_string(r.type), false});
-    }
-    if (passed >= 0 && r.type != kSyncFd) close(passed);
-    if (!SendAnswer(sock, kSyncAck)) {
-      int e = errno;
-      close(sock);
-      procs.KillAll();
-      procs.ReapAll();
-      return ThrowErrno(env, "write to the container's init", e);
-    }
+    Next next = Handle(r, passed);
+    if (next == Next::kFailed) return env_.Undefined();
+    if (next == Next::kDone) break;
+    if (next == Next::kAck && !SendAnswer(sock_.fd, kSyncAck)) return Fail("write to the container's init", errno);
   }
+  // Handed over: the init lives on (parked, or running the exec'd process).
+  pid_t pid = procs_.init_pid;
+  sock_.Close();
+  procs_.clone_pid = procs_.init_pid = -1;
+  return Napi::Number::New(env_, pid);
+}
+
+// spawn(plan: Buffer, options: { execFifo?: string (none for exec), cgroupDirFd?: number, cgroupTaskFds?: number[],
+//                                callerNofile?: string },
+//       onEvent: (ev) => void): number
+Napi::Value Spawn(const Napi::CallbackInfo& info) {
+  Spawner s(info.Env());
+  if (!s.ReadArguments(info) || !s.OpenExecFifo() || !s.MakeSocketpair() || !s.SealPlanAndInit() || !s.Clone()) return info.Env().Undefined();
+  return s.Serve();
 }
 
 // sendFd(socketPath, fd, message?): connects to an AF_UNIX stream socket and sends `fd` with
 // SCM_RIGHTS in one message whose data is `message` (default "/dev/ptmx", the name runc sends
-// with a console). Throws on failure.
+// with a console). Throws the addon's Error (errors.h).
 Napi::Value SendFd(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   std::string path = info[0].As<Napi::String>().Utf8Value();
@@ -670,51 +681,22 @@ Napi::Value SendFd(const Napi::CallbackInfo& info) {
   addr.sun_family = AF_UNIX;
   if (path.size() >= sizeof(addr.sun_path)) return ThrowErrno(env, "connect " + path, ENAMETOOLONG);
   memcpy(addr.sun_path, path.data(), path.size());
-  int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (s < 0) return ThrowErrno(env, "socket", errno);
+  Fd s;
+  s.fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (s.fd < 0) return ThrowErrno(env, "socket", errno);
   int rc;
-  do rc = connect(s, reinterpret_cast<struct sockaddr*>(&addr), sizeof(addr));
+  do rc = connect(s.fd, reinterpret_cast<struct sockaddr*>(&addr), sizeof(addr));
   while (rc < 0 && errno == EINTR);
-  if (rc < 0) {
-    int e = errno;
-    close(s);
-    return ThrowErrno(env, "connect " + path, e);
-  }
-  struct iovec iov = {const_cast<char*>(message.data()), message.size()};
-  alignas(struct cmsghdr) char cbuf[CMSG_SPACE(sizeof(int))];
-  memset(cbuf, 0, sizeof(cbuf));
-  struct msghdr msg;
-  memset(&msg, 0, sizeof(msg));
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = cbuf;
-  msg.msg_controllen = sizeof(cbuf);
-  struct cmsghdr* c = CMSG_FIRSTHDR(&msg);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN(sizeof(int));
-  memcpy(CMSG_DATA(c), &fd, sizeof(int));
-  ssize_t n;
-  do n = sendmsg(s, &msg, MSG_NOSIGNAL);
-  while (n < 0 && errno == EINTR);
-  if (n < 0) {
-    int e = errno;
-    close(s);
-    return ThrowErrno(env, "sendmsg " + path, e);
-  }
-  // The rest of a long message (the seccomp agent's state JSON) without the fd.
-  size_t sent = static_cast<size_t>(n);
+  if (rc < 0) return ThrowErrno(env, "connect " + path, errno);
+  // The fd rides on the first part; the rest of a long message (the seccomp agent's state
+  // JSON) follows without it.
+  size_t sent = 0;
   while (sent < message.size()) {
-    ssize_t k = send(s, message.data() + sent, message.size() - sent, MSG_NOSIGNAL);
-    if (k < 0 && errno == EINTR) continue;
-    if (k <= 0) {
-      int e = k < 0 ? errno : EIO;
-      close(s);
-      return ThrowErrno(env, "send " + path, e);
-    }
+    long k = sys::SendWithFd(s.fd, message.data() + sent, message.size() - sent, sent == 0 ? fd : -1);
+    if (k < 0) return ThrowErrno(env, (sent == 0 ? "sendmsg " : "send ") + path, static_cast<int>(-k));
+    if (k == 0) return ThrowErrno(env, "send " + path, EIO);
     sent += static_cast<size_t>(k);
   }
-  close(s);
   return env.Undefined();
 }
 

@@ -90,5 +90,23 @@ inline long Execveat(int fd, const char* path, char* const* argv, char* const* e
   return Raw(__NR_execveat, fd, P(path), P(argv), P(envp), flags);
 }
 
+// ---- Built on the seam, shared by the init, the addon's parent side and its forked children
+// (syscalls.cc). Raw syscalls only, so ocirt-init may link them. ----
+
+// sendmsg of `len` bytes from `data` on `sock` with MSG_NOSIGNAL, and `fd` riding along
+// (SCM_RIGHTS) unless it is negative. Bytes sent (a stream may take fewer), or -errno.
+long SendWithFd(int sock, const void* data, unsigned long len, int fd);
+// recvmsg of up to `len` bytes into `data`. The first fd that rode along lands in *fd
+// (close-on-exec; -1 when none), any others are closed. Bytes read (0: EOF), or -errno.
+long RecvWithFd(int sock, void* data, unsigned long len, int* fd);
+
+constexpr unsigned long kSigDfl = 0;
+constexpr unsigned long kSigIgn = 1;
+// rt_sigaction of `sig` to `handler` (kSigDfl or kSigIgn), no flags, empty mask.
+long SetSignal(int sig, unsigned long handler);
+// Every signal to its default and the mask cleared: an ignored disposition and the blocked mask
+// survive execve, and a copy of Node (a forked child) must run none of Node's handlers.
+void ResetSignals();
+
 }  // namespace sys
 }  // namespace ocirt

@@ -71,8 +71,36 @@ for (const [k, v] of Object.entries(c.sync.fdPurposes)) h.push(`constexpr const 
 h.push('');
 for (const [n, code] of c.errno) h.push(`static_assert(${code} == ${n}, "errno ${code}");`);
 for (const [k, v] of Object.entries(c.caps)) h.push(`#ifdef ${k}\nstatic_assert(${k} == ${v}, "${k}");\n#endif`);
-h.push('', '// The strerror texts engines match on; nullptr for the others.', 'inline const char* ErrnoText(int err) {', '  switch (err) {');
+h.push(
+  '',
+  '// The strerror text engines match on, and "errno N" for a number outside the table: never null.',
+  '// That fallback lives in one static buffer until the next such call (the init is single-threaded;',
+  '// the addon calls this on the JavaScript thread and copies the text at once).',
+  'inline const char* ErrnoText(int err) {',
+  '  switch (err) {',
+);
 for (const [, code, t] of c.errno) h.push(`    case ${code}: return ${JSON.stringify(t)};`);
+h.push(
+  '    default: break;',
+  '  }',
+  '  static char other[24] = "errno ";',
+  '  char digits[12];',
+  '  int n = 0;',
+  '  unsigned u = err < 0 ? 0u - static_cast<unsigned>(err) : static_cast<unsigned>(err);',
+  "  do digits[n++] = static_cast<char>('0' + u % 10);",
+  '  while ((u /= 10) && n < 11);',
+  '  int k = 6;',
+  "  if (err < 0) other[k++] = '-';",
+  '  while (n > 0) other[k++] = digits[--n];',
+  '  other[k] = 0;',
+  '  return other;',
+  '}',
+  '',
+  '// The errno\'s name ("EPERM"), or nullptr for a number outside the table.',
+  'inline const char* ErrnoName(int err) {',
+  '  switch (err) {',
+);
+for (const [, code] of c.errno) h.push(`    case ${code}: return ${JSON.stringify(code)};`);
 h.push('    default: return nullptr;', '  }', '}', '', '}  // namespace ocirt', '');
 
 // ---- TypeScript ----
