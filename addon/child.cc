@@ -1,26 +1,16 @@
-// STATUS (process side of the child, kept current):
-//   works and tested (test/integration/process.test.ts, test/unit/plan.*): clone with new
-//     namespaces, clone3 CLONE_INTO_CGROUP, joins + ForkInit (joined pid ns), user ns maps,
-//     time ns offsets, NsReady/cgroup ns, rlimits and oom_score_adj by the parent (caller's
-//     NOFILE), ids/groups/umask, bounding/capsets/ambient, no_new_privs, seccomp (+notify fd),
-//     cwd inside the root, HOME, PATH lookup with runc's phrases, console (pty from the
-//     container's devpts, /dev/console), createContainer hooks in the container's namespaces
-//     (ns_exec.cc), startContainer hooks, Ready + exec.fifo park, fds closed, execve,
-//     scheduler, ioprio, personality; childDryRun (in-process recorder over the seam).
-//   written, untested here (no LSM on the test host): apparmor / selinux labels; execCPUAffinity
-//     ops exist but buildPlan does not emit them for the init (config.md: not for the init).
-//
 // The init's op interpreter (ocirt-init, init_main.cc): reset what the runtime left behind
 // (ignored signals and the blocked mask survive execve), arm the parent-death signal, become
-// non-dumpable and a session leader, then run the plan's ops in order. Kinds >= 100 go to RunRootfsOp (addon/rootfs*.cc), the
-// others to RunProcessOp (child_process.cc). The last op execve's, so the loop never ends.
+// non-dumpable and a session leader, then run the plan's ops in order. Kinds >= 100 go to
+// RunRootfsOp (rootfs.cc), the others to RunProcessOp (child_process.cc). The last op execve's,
+// so the loop never ends. Records to the runtime follow the protocol drawn in child.h.
 //
-// Failure before Ready: a kSyncError record (op index, errno, step) and exit 1; the parent turns
-// it into "mount proc on /proc (config.json /mounts/1): mount: operation not permitted".
-// Failure after Ready (start hooks, execve): the parent is gone, so the message goes to the
-// container's stderr and the init exits 127 (not found) or 126 / 1.
+// Failure before Ready: a kSyncError record (op index, errno, step) and exit 1; the runtime
+// turns it into "mount proc on /proc (config.json /mounts/1): mount: operation not permitted".
+// Failure after Ready (start hooks, execve): the runtime is gone, so the message goes to the
+// container's stderr and the init exits 127 (not found), 126 (not executable) or 1, as a shell.
 //
-// Only raw syscalls through addon/syscalls.h here.
+// Apparmor and SELinux labels are written through the verified procfs (child_process.cc); no
+// test here covers them, since the test host has neither LSM.
 #include "child_internal.h"
 #include "rootfs_ops.h"
 
@@ -154,15 +144,6 @@ void ChildMain(const ChildStart& st) {
   ctx->proc_fd = -1;
   ctx->fifo_fd = st.fifo_r;
   g_fifo_w = st.fifo_w;
-  // Into the v1 cgroups before anything else, so all that follows (and the intermediate process
-  // of a joined pid namespace) is inside them. A task that moves itself (0 into `tasks`) skips
-  // the global threadgroup lock that moving another pid takes, and with it the RCU grace period
-  // that lock waits for: 10-25 ms of every create on a v1 host.
-  ctx->op_index = kOpIndexCgroupPlacement;
-  for (int i = 0; i < st.ncgroup_task_fds; i++) {
-    long r = sys::Write(st.cgroup_task_fds[i], "0", 1);
-    if (r < 0) ChildFail(ctx, static_cast<int>(-r), "write 0 to tasks");
-  }
   ctx->op_index = 0;
   CloseInherited(st);
   // Killed with the parent until Ready (cleared there: the init must outlive create).

@@ -221,7 +221,7 @@ Napi::Value ChildDryRun(const Napi::CallbackInfo& info) {
   g_dry_run = true;
   sys::RawFn saved = sys::g_raw;
   sys::g_raw = Recorder;
-  ChildStart st = {&plan, 1000, 1001, 1002, 3, nullptr, 0};
+  ChildStart st = {&plan, 1000, 1001, 1002, 3};
   if (setjmp(d.jmp) == 0) ChildMain(st);
   sys::g_raw = saved;
   g_dry_run = false;

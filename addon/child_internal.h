@@ -1,5 +1,6 @@
-// Shared by the process side of the child (child.cc, child_process.cc, child_exec.cc,
-// child_console.cc) and spawn.cc. Everything here runs after clone: no allocation.
+// Shared by the process ops of the container side (child.cc, child_process.cc, child_exec.cc,
+// child_console.cc), spawn.cc's clone and ns_exec.cc's forked child. Everything here runs after
+// clone: no allocation.
 #pragma once
 #include <stddef.h>
 #include <stdint.h>
@@ -16,9 +17,7 @@ struct ChildStart {
   int fifo_r;   // exec.fifo opened O_RDONLY|O_NONBLOCK by the parent
   int fifo_w;   // and O_WRONLY, so that the read blocks (no EOF) until start writes
   int keep_below;  // 3 + preserved fds: the child closes every other inherited fd at once
-  const int* cgroup_task_fds;  // v1 `tasks` files (O_WRONLY) the child writes 0 to, first of all
-  int ncgroup_task_fds;
-  uint32_t first_op = 0;  // the ops before it ran before the exec (spawn.cc: the user namespace made at clone)
+  uint32_t first_op = 0;  // the ops before it ran in the clone, before the exec (spawn.cc ExecInit)
 };
 
 [[noreturn]] void ChildMain(const ChildStart& start);

@@ -65,6 +65,6 @@ int main(int argc, char** argv) {
   // must not get them, and the parent reads the sync socket's EOF as "execve succeeded".
   for (int i = 1; i <= 3; i++)
     if (v[i] >= 0) sys::Fcntl(static_cast<int>(v[i]), F_SETFD, FD_CLOEXEC);
-  ChildStart start = {&plan, static_cast<int>(v[1]), static_cast<int>(v[2]), static_cast<int>(v[3]), static_cast<int>(v[4]), nullptr, 0, static_cast<uint32_t>(v[5])};
+  ChildStart start = {&plan, static_cast<int>(v[1]), static_cast<int>(v[2]), static_cast<int>(v[3]), static_cast<int>(v[4]), static_cast<uint32_t>(v[5])};
   ChildMain(start);
 }

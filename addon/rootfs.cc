@@ -1,22 +1,22 @@
 // Root filesystem ops (kinds 100..112, src/plan/mount-ops.ts documents each op's ints/strs),
-// run by the child's interpreter (addon/child.cc) in plan order.
+// run by the init's interpreter (addon/child.cc) in plan order: OpenRootfs, RootPropagation,
+// Mount, Device, Symlink, MaskPath, ReadonlyPath, Pivot, RootReadonly, Hostname, Domainname,
+// Sysctl, MkdirInRoot.
 //
-// STATUS: every kind is implemented and was run for real (a test harness running the ops in
-// unshared namespaces, root and user namespace): OpenRootfs, RootPropagation, Mount (bind/rbind
-// through open_tree+move_mount with per-mount flags; other types through mount(2) on the
-// verified fd; recursive attributes; propagation; sysfs/cgroup2 fallback to a bind; tmpfs mode
-// inherited; ro deferred for /dev and tmpfs), cgroup v1 mounts (planned as tmpfs + per-hierarchy
-// mounts), Device (mknod, or a bind of the host's node in a user namespace), Symlink, MaskPath,
-// ReadonlyPath, Pivot (pivot_root; --no-pivot: host procfs/sysfs hidden, MS_MOVE + chroot;
-// chroot alone without a mount namespace), RootReadonly, Hostname, Domainname, Sysctl,
-// MkdirInRoot (the cwd before a read-only root). A bind in a user namespace may come as a
-// detached tree ocirt opened before the clone (MountBits.SourceFd).
-// tmpcopyup copies the covered directory into the new tmpfs; stdio that is a null device is
-// reopened from the container's /dev/null after the pivot (runc's reOpenDevNull).
+// It runs in ocirt-init, which links no allocator: raw syscalls only, through the seam
+// (syscalls.h), no malloc, no exceptions, no stdio, no std::string. Paths and records live on
+// the stack; the one large buffer (a host's whole mountinfo, for --no-pivot) is an anonymous
+// mapping. Every failure goes through ChildFail(ctx, errno, "<static text of the step>").
 //
-// Rules of this file: it runs in the cloned child of a multithreaded process, so it makes raw
-// syscalls only: no malloc, no exceptions, no stdio, no std::string, stack buffers only. Every
-// failure goes through ChildFail(ctx, errno, "<static text of the step>").
+// Binds go through open_tree + move_mount, so per-mount flags, recursive attributes, an
+// idmapping (mount_setattr MOUNT_ATTR_IDMAP with the user namespace fd ocirt made before the
+// clone) and propagation are set on the detached tree before it is attached. A bind in a user
+// namespace may come as a detached tree ocirt opened with its own rights (MountBits.SourceFd).
+// Other types mount through mount(2) on the verified fd; sysfs without a new network namespace
+// and cgroup2 without a cgroup namespace fall back to a bind of the host's (EPERM/EBUSY); /dev
+// and a read-only tmpfs mount read-write and a later ReadonlyPath op makes them read-only, after
+// the devices, symlinks and createContainer hooks, as runc orders it. tmpcopyup copies the covered directory into the new tmpfs; stdio that is a
+// null device is reopened from the container's /dev/null after the pivot (runc's reOpenDevNull).
 //
 // Mount targets are resolved inside the rootfs with openat2(RESOLVE_IN_ROOT |
 // RESOLVE_NO_MAGICLINKS), so a symlink in the rootfs never leads out of it (CVE-2021-30465);
@@ -321,6 +321,20 @@ int ResolveCreateOnce(int root, char* buf, size_t cap, Create create, uint64_t e
   return parent;
 }
 
+// Copies `path` into `buf` (capacity cap) to be cut up there; *len (when given) gets its
+// length. false with errno ENAMETOOLONG and *step set when it does not fit.
+bool CopyPath(char* buf, size_t cap, const char* path, size_t* len, const char** step) {
+  size_t n = Len(path);
+  if (n >= cap) {
+    errno = ENAMETOOLONG;
+    *step = "path too long";
+    return false;
+  }
+  for (size_t k = 0; k <= n; k++) buf[k] = path[k];
+  if (len) *len = n;
+  return true;
+}
+
 // Opens `path` (O_PATH) inside `root` without leaving it, creating the missing components: all
 // directories, except the last one which is an empty file for kCreateFile. Each component is
 // created with mkdirat relative to the fd of its parent as resolved inside the root; a dangling
@@ -335,12 +349,7 @@ int ResolveCreate(int root, const char* path, Create create, uint64_t extra, con
   if (errno != ENOENT || create == kNoCreate) return -1;
 
   char buf[4096];
-  size_t n = Len(path);
-  if (n >= sizeof buf) {
-    errno = ENAMETOOLONG;
-    return -1;
-  }
-  for (size_t k = 0; k <= n; k++) buf[k] = path[k];
+  if (!CopyPath(buf, sizeof buf, path, nullptr, step)) return -1;
   for (int hops = 0; hops < 40; hops++) {
     fd = ResolveCreateOnce(root, buf, sizeof buf, create, extra, step, created);
     if (fd != kRedirect) return fd;
@@ -354,13 +363,8 @@ int ResolveCreate(int root, const char* path, Create create, uint64_t extra, con
 // component, copied into `name` (capacity 256).
 int ResolveParent(int root, const char* path, char* name, const char** step) {
   char buf[4096];
-  size_t n = Len(path);
-  if (n >= sizeof buf) {
-    errno = ENAMETOOLONG;
-    *step = "path too long";
-    return -1;
-  }
-  for (size_t k = 0; k <= n; k++) buf[k] = path[k];
+  size_t n;
+  if (!CopyPath(buf, sizeof buf, path, &n, step)) return -1;
   while (n > 1 && buf[n - 1] == '/') buf[--n] = 0;
   size_t slash = n;
   while (slash > 0 && buf[slash - 1] != '/') slash--;

@@ -122,6 +122,29 @@ test('PATH lookup: the first executable wins; none gives runc\'s phrase', () => 
   assert.equal(none.error, { opIndex: p.ops.findIndex((o) => o.kind === P.ResolveExec), errno: 2, detail: 'exec: "foo": executable file not found in $PATH', fullMessage: true });
 });
 
+test('an errno outside the contract\'s table is "errno N" (the child does not crash on it)', () => {
+  // openat2 refused: the cwd is a plain chdir, which root may not make (EACCES) but the
+  // container's user may; the second try, after the ids changed, fails with an unknown errno.
+  const p = plan((c) => (c.process.cwd = '/work'));
+  const r = dry(p, [{ call: 'openat2', errno: 38, nth: 0 }, { call: 'chdir', errno: 13, nth: 0 }, { call: 'fchdir', errno: 200, nth: 0 }]);
+  assert.is(r.exit, 1);
+  assert.equal(r.error, {
+    opIndex: p.ops.findIndex((o) => o.kind === P.ResolveExec),
+    errno: 200,
+    detail: 'chdir to cwd ("/work") set in config.json failed: errno 200',
+    fullMessage: true,
+  });
+});
+
+test('a detail longer than the sync record holds is cut, and the cut is marked', () => {
+  const name = 'x'.repeat(300);
+  const r = dry(plan((c) => (c.process.args = [name])), [{ call: 'newfstatat', errno: 2, nth: 0 }]);
+  const detail = r.error!.detail;
+  assert.is(detail.length, 239, 'the record\'s 240 bytes, one of them the NUL');
+  assert.ok(detail.startsWith(`exec: "${'x'.repeat(200)}`), detail);
+  assert.ok(detail.endsWith('x...'), detail);
+});
+
 test('execCPUAffinity (exec\'d processes): initial before NsReady, final right before execve', () => {
   const r = dry(plan((c) => (c.process.execCPUAffinity = { initial: '1', final: '0' }), { execProcess: true }));
   const aff = indexes(r, 'sched_setaffinity');
