@@ -1,8 +1,8 @@
 // The end of the child: look args[0] up (at create, so a typo fails create with runc's phrase),
 // report Ready and park on exec.fifo, run the startContainer hooks inside the container, and
 // execve with nothing but stdio and the preserved fds open. A plan without Ready (exec into a
-// running container) keeps the sync socket to the end instead: kSyncExec, then execve. Raw
-// syscalls only.
+// running container) keeps the sync socket to the end instead: kSyncExec, then execve (the
+// protocol in child.h). Raw syscalls only.
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
