@@ -4,6 +4,8 @@
  * completion and anything unusual. One table keeps the two from drifting apart.
  * Spellings are runc's (CLI-CONTRACT.md), since engines pass them verbatim.
  */
+import { DEFAULT_ROOT } from '../state/paths';
+
 export type FlagType = 'string' | 'boolean' | 'number' | 'array';
 
 export interface FlagSpec {
@@ -24,7 +26,7 @@ export interface CommandSpec {
 }
 
 export const GLOBAL_FLAGS: Record<string, FlagSpec> = {
-  root: { type: 'string', default: '/run/ocirt', describe: 'directory for container state' },
+  root: { type: 'string', default: DEFAULT_ROOT, describe: 'directory for container state' },
   log: { type: 'string', describe: 'write log records to this file' },
   'log-format': { type: 'string', default: 'text', choices: ['text', 'json'], describe: 'format of --log records' },
   debug: { type: 'boolean', default: false, describe: 'add debug records to the log' },

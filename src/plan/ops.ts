@@ -8,7 +8,7 @@
  * "parent", which the parent (spawn.cc) applies to the init from outside when the child reports
  * kSyncNsReady (they need privileges the child may no longer have inside a user namespace).
  */
-import { CAPS, PROCESS_OPS } from './contract.gen';
+import { PROCESS_OPS } from './contract.gen';
 
 export const ProcessOp = {
   /**
@@ -100,11 +100,6 @@ export const MPOL_FLAGS: Readonly<Record<string, number>> = {
   MPOL_F_NUMA_BALANCING: 1 << 13, MPOL_F_RELATIVE_NODES: 1 << 14, MPOL_F_STATIC_NODES: 1 << 15,
 };
 
-export type ProcessOpKind = (typeof ProcessOp)[keyof typeof ProcessOp];
-
-/** Ops the parent applies from outside (see the header comment). */
-export const PARENT_OPS: ReadonlySet<number> = new Set([ProcessOp.Rlimit, ProcessOp.OomScoreAdj]);
-
 export const CLONE = {
   NEWTIME: 0x80,
   NEWNS: 0x20000,
@@ -127,9 +122,6 @@ export const NAMESPACES: Readonly<Record<string, { flag: number; file: string }>
   cgroup: { flag: CLONE.NEWCGROUP, file: 'cgroup' },
   time: { flag: CLONE.NEWTIME, file: 'time' },
 };
-
-/** Capability numbers (include/uapi/linux/capability.h), from contract/contract.json. */
-export { CAPS };
 
 /** RLIMIT_* numbers (asm-generic/resource.h; the same on x86 and arm). */
 export const RLIMITS: Readonly<Record<string, number>> = {

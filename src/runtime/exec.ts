@@ -178,7 +178,11 @@ export function processFromFlags(base: any, o: ProcessFlags): any {
   const p = structuredClone(base ?? {});
   p.args = o.args;
   if (!p.args.length) throw new OcirtError('exec needs a command to run, or --process');
-  if (o.cwd) p.cwd = o.cwd;
+  if (o.cwd) {
+    // The one process field a flag sets as free text: checked here, as config.json's cwd is by semantic.ts.
+    if (!o.cwd.startsWith('/')) throw new OcirtError(`--cwd "${o.cwd}": must be an absolute path`);
+    p.cwd = o.cwd;
+  }
   if (o.apparmor) p.apparmorProfile = o.apparmor;
   if (o.processLabel) p.selinuxLabel = o.processLabel;
   p.terminal = o.tty;
@@ -257,8 +261,11 @@ function readProcessFile(file: string, config: any): any {
   const p = parsed.value as any;
   if (p === null || typeof p !== 'object' || Array.isArray(p)) throw new OcirtError(`${file}:1:1: must be a JSON object (a runtime-spec process)`);
   const { schemaProblems } = require('../spec/validate') as typeof import('../spec/validate');
+  const { processProblems } = require('../spec/semantic') as typeof import('../spec/semantic');
+  // As load.ts checks a config.json: the schema, then the rules it cannot say (the plan relies on both).
   const problems = schemaProblems('config', { ...config, process: p }).filter((x) => x.pointer === '/process' || x.pointer.startsWith('/process/'));
-  if ((!Array.isArray(p.args) || p.args.length === 0) && !problems.some((x) => x.pointer === '/process/args')) problems.unshift({ pointer: '/process/args', message: 'must name the program to run (a non-empty array of strings)' });
+  const schemaAt = new Set(problems.map((x) => x.pointer));
+  problems.push(...processProblems({ ...config, process: p }).filter((x) => !schemaAt.has(x.pointer)));
   if (problems.length) {
     const lines = problems.map((x) => {
       const ptr = x.pointer.slice('/process'.length);

@@ -277,8 +277,12 @@ export interface LinuxRdma {
   hcaObjects?: number;
 }
 
-export interface LinuxResources {
-  devices?: LinuxDeviceCgroup[];
+/**
+ * `D` is the device rule's shape: the spec's here; the cgroup drivers widen it for the rules of
+ * `ocirt update`, which no schema has checked (src/cgroups/types.ts).
+ */
+export interface LinuxResources<D = LinuxDeviceCgroup> {
+  devices?: D[];
   memory?: LinuxMemory;
   cpu?: LinuxCPU;
   blockIO?: LinuxBlockIO;
