@@ -10,7 +10,6 @@ import { spawnSync } from 'node:child_process';
 import { OcirtError } from '../errors';
 
 interface Addr {
-  family: string;
   local: string;
   prefixlen: number;
   scope?: string;

@@ -18,4 +18,3 @@ export function capabilityNumber(name: string): number | undefined {
 
 /** The five sets of process.capabilities, in the order ocirt reports them. */
 export const CAPABILITY_SETS = ['bounding', 'effective', 'inheritable', 'permitted', 'ambient'] as const;
-export type CapabilitySet = (typeof CAPABILITY_SETS)[number];

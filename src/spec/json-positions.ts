@@ -120,6 +120,9 @@ const enum C {
   RBRACE = 125,
 }
 
+/** The one-character escapes of a JSON string, by the character after the backslash (\u apart). */
+const ESCAPES: Readonly<Record<number, string>> = { [C.QUOTE]: '"', [C.BACKSLASH]: '\\', [C.SLASH]: '/', 98: '\b', 102: '\f', 110: '\n', 114: '\r', 116: '\t' };
+
 /** A character for a message: printable ones quoted, others as U+XXXX. */
 function showChar(code: number): string {
   if (code >= 0x21 && code < 0x7f) return `"${String.fromCharCode(code)}"`;
@@ -174,42 +177,17 @@ export function parseJsonWithPositions(text: string): ParsedJson {
       if (c === C.BACKSLASH) {
         out += text.slice(start, i);
         const e = text.charCodeAt(i + 1);
-        switch (e) {
-          case C.QUOTE:
-            out += '"';
-            break;
-          case C.BACKSLASH:
-            out += '\\';
-            break;
-          case C.SLASH:
-            out += '/';
-            break;
-          case 98: // b
-            out += '\b';
-            break;
-          case 102: // f
-            out += '\f';
-            break;
-          case 110: // n
-            out += '\n';
-            break;
-          case 114: // r
-            out += '\r';
-            break;
-          case 116: // t
-            out += '\t';
-            break;
-          case 117: {
-            // u
-            const hex = text.slice(i + 2, i + 6);
-            if (!/^[0-9a-fA-F]{4}$/.test(hex)) fail(`invalid escape "\\u${hex.replace(/[^\x21-\x7e].*$/s, '')}" in a string: \\u takes four hex digits`);
-            out += String.fromCharCode(parseInt(hex, 16));
-            i += 4;
-            break;
-          }
-          default:
-            if (i + 1 >= n) fail('unterminated string (the file ends inside it)', open);
-            fail(`invalid escape "\\${String.fromCharCode(e)}" in a string`);
+        const simple = ESCAPES[e];
+        if (simple !== undefined) out += simple;
+        else if (e === 117) {
+          // \u
+          const hex = text.slice(i + 2, i + 6);
+          if (!/^[0-9a-fA-F]{4}$/.test(hex)) fail(`invalid escape "\\u${hex.replace(/[^\x21-\x7e].*$/s, '')}" in a string: \\u takes four hex digits`);
+          out += String.fromCharCode(parseInt(hex, 16));
+          i += 4;
+        } else {
+          if (i + 1 >= n) fail('unterminated string (the file ends inside it)', open);
+          fail(`invalid escape "\\${String.fromCharCode(e)}" in a string`);
         }
         i += 2;
         start = i;
