@@ -272,6 +272,9 @@ function processOps(config: Spec, p: Process, opts: BuildOptions, warnings: stri
   let seccompOp: PlanOp | undefined;
   if (config.linux?.seccomp) {
     const sc = opts.seccomp ?? require('../seccomp').compile(config.linux.seccomp, { pointer: '/linux/seccomp' });
+    // The listener fd goes to listenerPath: without one it would have nowhere to go once the
+    // init is made (runc fails there, "seccomp listenerPath is not set"); refused before.
+    if (sc.notify && !config.linux.seccomp.listenerPath) fail('/linux/seccomp', 'seccomp listenerPath is not set: SCMP_ACT_NOTIFY hands the notify fd to the agent there');
     const flags = (sc.flags | (sc.notify ? SECCOMP_FILTER_FLAG_NEW_LISTENER : 0)) >>> 0;
     seccompOp = {
       kind: ProcessOp.Seccomp,

@@ -24,6 +24,7 @@ import { native } from '../native';
 import { forwardSignals } from './signals';
 import { containerSeccomp, seccompListenerMessage } from './create';
 import { warn, debug } from '../log';
+import type { Process, Spec } from '../spec/types';
 
 export interface ExecOptions {
   root: string;
@@ -59,7 +60,7 @@ export async function exec(o: ExecOptions): Promise<number> {
   // A created container qualifies, as in runc: its init is parked after the pivot, every namespace is complete.
   if (c.status !== 'running' && c.status !== 'paused' && c.status !== 'created') throw wrongState(c, 'exec in');
   const rec = c.record;
-  const config = (readSavedConfig(c.dir) ?? loadBundle(rec.bundle).config) as any;
+  const config = (readSavedConfig(c.dir) ?? loadBundle(rec.bundle).config) as Spec;
   const proc = o.processFile ? readProcessFile(o.processFile, config) : processFromFlags(config.process, o);
 
   let relay: { done: Promise<void> } | undefined;
@@ -96,7 +97,7 @@ export async function exec(o: ExecOptions): Promise<number> {
           }
         } else if (ev.type === 'fd' && ev.purpose === 'seccomp-listener') {
           const { ociState } = require('./container') as typeof import('./container');
-          native().sendFd(config.linux.seccomp.listenerPath, ev.fd, seccompListenerMessage(config, JSON.stringify(ociState(c)), ev.pid));
+          native().sendFd(config.linux!.seccomp!.listenerPath!, ev.fd, seccompListenerMessage(config, JSON.stringify(ociState(c)), ev.pid));
         }
       },
     }).pid;
@@ -166,8 +167,8 @@ function subCgroupPlacement(cg: import('../cgroups').CgroupManager, specs: strin
  * process, every namespace joined through the init (/proc/<pid>/ns/<file>; those the config
  * joined by path are the init's too), and no hooks.
  */
-export function execConfig(config: any, proc: any, initPid: number): any {
-  const namespaces = (config.linux?.namespaces ?? []).map((ns: { type: string }) => ({ type: ns.type, path: `/proc/${initPid}/ns/${NAMESPACES[ns.type].file}` }));
+export function execConfig(config: Spec, proc: Process, initPid: number): Spec {
+  const namespaces = (config.linux?.namespaces ?? []).map((ns) => ({ type: ns.type, path: `/proc/${initPid}/ns/${NAMESPACES[ns.type].file}` }));
   return { ...config, process: proc, linux: { ...config.linux, namespaces }, hooks: undefined };
 }
 

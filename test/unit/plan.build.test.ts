@@ -174,7 +174,7 @@ test('seccomp: while privileged without no_new_privs, as late as possible with i
   assert.ok(idx(nnp, P.Seccomp) > idx(nnp, P.Capabilities) && idx(nnp, P.Seccomp) < idx(nnp, P.ResolveExec));
   assert.ok(idx(nnp, P.NoNewPrivileges) < idx(nnp, P.Seccomp));
   const priv = build((c) => {
-    c.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW' };
+    c.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', listenerPath: '/run/agent.sock' };
     c.process.noNewPrivileges = false;
   }, { seccomp: { ...seccomp, notify: true } });
   assert.ok(idx(priv, P.Seccomp) < idx(priv, P.Bounding) && idx(priv, P.Seccomp) < idx(priv, P.Identity));
@@ -183,6 +183,8 @@ test('seccomp: while privileged without no_new_privs, as late as possible with i
   assert.is((op.strs[0] as Buffer).length, 16);
   assert.is(op.pointer, '/linux/seccomp');
   assert.is(idx(build(), P.Seccomp), -1);
+  // A listener fd with nowhere to go: refused by the plan, before anything is made.
+  throwsAt(() => build((c) => (c.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW' }), { seccomp: { ...seccomp, notify: true } }), '/linux/seccomp', /seccomp listenerPath is not set/);
 });
 
 test('rlimits: infinity and values past 2^63 become RLIM_INFINITY', () => {

@@ -76,7 +76,7 @@ test('seccomp: before the capabilities drop without no_new_privs, after them wit
   assert.ok(nnpAt < s1.indexOf('seccomp'));
   assert.ok(s1.indexOf('capset') < s1.indexOf('seccomp'));
   const priv = dry(plan((c) => {
-    c.linux.seccomp = {};
+    c.linux.seccomp = { listenerPath: '/run/agent.sock' };
     c.process.noNewPrivileges = false;
   }, { seccomp: { ...seccomp, notify: true } }));
   const s2 = names(priv);
