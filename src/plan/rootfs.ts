@@ -12,6 +12,7 @@
 import * as path from 'node:path';
 import { OcirtError } from '../errors';
 import type { IDMapping, LinuxDevice, LinuxNamespace, LinuxNamespaceType, Mount, Spec } from '../spec/types';
+import { pointerJoin } from '../spec/pointer';
 import type { PlanOp } from './op';
 import { MS, MountBits, PivotMode, RootfsOp, parseMountOptions, tableMountOptions } from './mount-ops';
 
@@ -155,10 +156,6 @@ export function cleanPath(p: string): string {
   return path.posix.normalize('/' + p).replace(/(.)\/+$/, '$1');
 }
 
-function escapePointer(key: string): string {
-  return key.replace(/~/g, '~0').replace(/\//g, '~1');
-}
-
 function isBind(m: Mount): boolean {
   const opts = m.options ?? [];
   return m.type === 'bind' || opts.includes('bind') || opts.includes('rbind');
@@ -293,7 +290,7 @@ export function buildRootfsOps(config: Spec, opts: RootfsOptions): PlanOp[] {
     ops.push(op(RootfsOp.Domainname, [], [config.domainname], '/domainname', `set the domainname to ${config.domainname}`));
   }
   for (const [key, value] of Object.entries(linux.sysctl ?? {})) {
-    const pointer = `/linux/sysctl/${escapePointer(key)}`;
+    const pointer = pointerJoin('/linux/sysctl', key);
     ops.push(op(RootfsOp.Sysctl, [], [sysctlPath(key, pointer), String(value)], pointer, `write sysctl ${key}=${value}`));
   }
   (linux.readonlyPaths ?? []).forEach((p, i) =>

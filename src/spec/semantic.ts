@@ -38,7 +38,7 @@
  * paths, maskedPaths, readonlyPaths, state bundle) are not repeated here.
  */
 import { capabilityNumber, CAPABILITY_SETS } from './capabilities';
-import { pointerJoin } from './json-positions';
+import { pointerJoin } from './pointer';
 import { RLIMITS } from '../plan/ops';
 import type { Problem } from './validate';
 import type { Spec } from './types';
