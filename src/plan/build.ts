@@ -16,11 +16,12 @@
 import { OcirtError } from '../errors';
 import type { Hook, LinuxNamespaceType, Process, Spec } from '../spec/types';
 import { CAPABILITIES, capabilityNumber } from '../spec/capabilities';
+import { RLIMITS } from '../spec/rlimits';
 import type { PlanOp } from './op';
 import { buildRootfsOps, mapText, RootfsOptions } from './rootfs';
 import { RootfsOp } from './mount-ops';
 import {
-  CLONE, IOPRIO_CLASSES, MPOL_FLAGS, MPOL_MODES, NAMESPACES, PERSONALITY_DOMAINS, ProcessOp, RLIMITS, SCHED_FLAGS, SCHED_POLICIES,
+  CLONE, IOPRIO_CLASSES, MPOL_FLAGS, MPOL_MODES, NAMESPACES, PERSONALITY_DOMAINS, ProcessOp, SCHED_FLAGS, SCHED_POLICIES,
   SECCOMP_FILTER_FLAG_NEW_LISTENER,
 } from './ops';
 

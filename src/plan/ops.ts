@@ -123,13 +123,6 @@ export const NAMESPACES: Readonly<Record<string, { flag: number; file: string }>
   time: { flag: CLONE.NEWTIME, file: 'time' },
 };
 
-/** RLIMIT_* numbers (asm-generic/resource.h; the same on x86 and arm). */
-export const RLIMITS: Readonly<Record<string, number>> = {
-  RLIMIT_CPU: 0, RLIMIT_FSIZE: 1, RLIMIT_DATA: 2, RLIMIT_STACK: 3, RLIMIT_CORE: 4, RLIMIT_RSS: 5,
-  RLIMIT_NPROC: 6, RLIMIT_NOFILE: 7, RLIMIT_MEMLOCK: 8, RLIMIT_AS: 9, RLIMIT_LOCKS: 10,
-  RLIMIT_SIGPENDING: 11, RLIMIT_MSGQUEUE: 12, RLIMIT_NICE: 13, RLIMIT_RTPRIO: 14, RLIMIT_RTTIME: 15,
-};
-
 export const SCHED_POLICIES: Readonly<Record<string, number>> = {
   SCHED_OTHER: 0, SCHED_FIFO: 1, SCHED_RR: 2, SCHED_BATCH: 3, SCHED_ISO: 4, SCHED_IDLE: 5, SCHED_DEADLINE: 6,
 };

@@ -39,7 +39,7 @@
  */
 import { capabilityNumber, CAPABILITY_SETS } from './capabilities';
 import { pointerJoin } from './pointer';
-import { RLIMITS } from '../plan/ops';
+import { RLIMITS } from './rlimits';
 import type { Problem } from './validate';
 import type { Spec } from './types';
 
