@@ -10,6 +10,8 @@
  * bigint when a double cannot hold them exactly.
  */
 
+import type { HOOK_PHASES } from '../hooks/phases';
+
 export type Unknown = { [key: string]: unknown };
 
 export interface Spec {
@@ -140,8 +142,8 @@ export interface Hook {
   timeout?: number;
 }
 
-export const HOOK_NAMES = ['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop'] as const;
-export type HookName = (typeof HOOK_NAMES)[number];
+/** The phases of config.md, in the order a container meets them (src/hooks/phases.ts). */
+export type HookName = (typeof HOOK_PHASES)[number];
 
 export type Hooks = { [K in HookName]?: Hook[] };
 
