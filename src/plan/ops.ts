@@ -8,6 +8,7 @@
  * "parent", which the parent (spawn.cc) applies to the init from outside when the child reports
  * kSyncNsReady (they need privileges the child may no longer have inside a user namespace).
  */
+import type { IOPriority, LinuxMemoryPolicy, LinuxNamespaceType, LinuxPersonality, SchedulerFlag, SchedulerPolicy } from '../spec/types';
 import { PROCESS_OPS } from './contract.gen';
 
 export const ProcessOp = {
@@ -92,11 +93,11 @@ export const ProcessOp = {
 } as const;
 
 /** set_mempolicy(2) modes and mode flags, as linux/mempolicy.h numbers them. */
-export const MPOL_MODES: Readonly<Record<string, number>> = {
+export const MPOL_MODES: Readonly<Record<LinuxMemoryPolicy['mode'], number>> = {
   MPOL_DEFAULT: 0, MPOL_PREFERRED: 1, MPOL_BIND: 2, MPOL_INTERLEAVE: 3, MPOL_LOCAL: 4, MPOL_PREFERRED_MANY: 5,
   MPOL_WEIGHTED_INTERLEAVE: 6,
 };
-export const MPOL_FLAGS: Readonly<Record<string, number>> = {
+export const MPOL_FLAGS: Readonly<Record<NonNullable<LinuxMemoryPolicy['flags']>[number], number>> = {
   MPOL_F_NUMA_BALANCING: 1 << 13, MPOL_F_RELATIVE_NODES: 1 << 14, MPOL_F_STATIC_NODES: 1 << 15,
 };
 
@@ -112,7 +113,7 @@ export const CLONE = {
 } as const;
 
 /** OCI namespace type -> clone flag and /proc/<pid>/ns file name. */
-export const NAMESPACES: Readonly<Record<string, { flag: number; file: string }>> = {
+export const NAMESPACES: Readonly<Record<LinuxNamespaceType, { flag: number; file: string }>> = {
   pid: { flag: CLONE.NEWPID, file: 'pid' },
   network: { flag: CLONE.NEWNET, file: 'net' },
   mount: { flag: CLONE.NEWNS, file: 'mnt' },
@@ -123,15 +124,15 @@ export const NAMESPACES: Readonly<Record<string, { flag: number; file: string }>
   time: { flag: CLONE.NEWTIME, file: 'time' },
 };
 
-export const SCHED_POLICIES: Readonly<Record<string, number>> = {
+export const SCHED_POLICIES: Readonly<Record<SchedulerPolicy, number>> = {
   SCHED_OTHER: 0, SCHED_FIFO: 1, SCHED_RR: 2, SCHED_BATCH: 3, SCHED_ISO: 4, SCHED_IDLE: 5, SCHED_DEADLINE: 6,
 };
-export const SCHED_FLAGS: Readonly<Record<string, number>> = {
+export const SCHED_FLAGS: Readonly<Record<SchedulerFlag, number>> = {
   SCHED_FLAG_RESET_ON_FORK: 0x1, SCHED_FLAG_RECLAIM: 0x2, SCHED_FLAG_DL_OVERRUN: 0x4, SCHED_FLAG_KEEP_POLICY: 0x8,
   SCHED_FLAG_KEEP_PARAMS: 0x10, SCHED_FLAG_UTIL_CLAMP_MIN: 0x20, SCHED_FLAG_UTIL_CLAMP_MAX: 0x40,
 };
-export const IOPRIO_CLASSES: Readonly<Record<string, number>> = { IOPRIO_CLASS_RT: 1, IOPRIO_CLASS_BE: 2, IOPRIO_CLASS_IDLE: 3 };
-export const PERSONALITY_DOMAINS: Readonly<Record<string, number>> = { LINUX: 0x0000, LINUX32: 0x0008 };
+export const IOPRIO_CLASSES: Readonly<Record<IOPriority['class'], number>> = { IOPRIO_CLASS_RT: 1, IOPRIO_CLASS_BE: 2, IOPRIO_CLASS_IDLE: 3 };
+export const PERSONALITY_DOMAINS: Readonly<Record<LinuxPersonality['domain'], number>> = { LINUX: 0x0000, LINUX32: 0x0008 };
 
 /** seccomp(2) filter flag that asks for a notification fd. */
 export const SECCOMP_FILTER_FLAG_NEW_LISTENER = 8;

@@ -11,7 +11,7 @@
  */
 import * as path from 'node:path';
 import { OcirtError } from '../errors';
-import type { IDMapping, LinuxDevice, LinuxNamespace, LinuxNamespaceType, Mount, Spec } from '../spec/types';
+import type { IDMapping, LinuxDevice, LinuxNamespace, LinuxNamespaceType, Mount, RootfsPropagation, Spec } from '../spec/types';
 import { pointerJoin } from '../spec/pointer';
 import type { PlanOp } from './op';
 import { MS, MountBits, PivotMode, RootfsOp, parseMountOptions, tableMountOptions } from './mount-ops';
@@ -136,7 +136,7 @@ export const DEFAULT_DEVICES: ReadonlyArray<{ path: string; type: 'c'; major: nu
   { path: '/dev/random', type: 'c', major: 1, minor: 8 },
 ];
 
-const PROPAGATION: Record<string, number> = {
+const PROPAGATION: Readonly<Record<RootfsPropagation, number>> = {
   private: MS.PRIVATE, rprivate: MS.PRIVATE | MS.REC,
   slave: MS.SLAVE, rslave: MS.SLAVE | MS.REC,
   shared: MS.SHARED, rshared: MS.SHARED | MS.REC,
@@ -219,7 +219,6 @@ export function buildRootfsOps(config: Spec, opts: RootfsOptions): PlanOp[] {
   let rootProp = MS.SLAVE | MS.REC;
   if (linux.rootfsPropagation) {
     const p = PROPAGATION[linux.rootfsPropagation];
-    if (p === undefined) fail('/linux/rootfsPropagation', `unknown propagation ${JSON.stringify(linux.rootfsPropagation)}`);
     if (opts.noPivot && p & MS.PRIVATE) fail('/linux/rootfsPropagation', `${linux.rootfsPropagation} is not safe without pivot_root (--no-pivot)`);
     rootProp = p;
   }
@@ -248,7 +247,6 @@ export function buildRootfsOps(config: Spec, opts: RootfsOptions): PlanOp[] {
       const p = cleanPath(d.path);
       if (p === '/dev/ptmx') continue; // the pts/ptmx symlink below
       const type = d.type === 'u' ? 'c' : d.type;
-      if (type !== 'c' && type !== 'b' && type !== 'p') fail(`${pointer}/type`, `invalid device type ${JSON.stringify(d.type)}`);
       const mode = d.fileMode === undefined ? 0o666 : d.fileMode & 0o7777;
       ops.push(
         op(RootfsOp.Device, [d.major ?? 0, d.minor ?? 0, mode, d.uid ?? 0, d.gid ?? 0, type.charCodeAt(0), userNs ? 1 : 0], [p, p], pointer,

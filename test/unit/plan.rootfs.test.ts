@@ -97,7 +97,6 @@ test('linux.devices: config replaces a default of the same path, modes and owner
   assert.is(nul.pointer, '/linux/devices/0');
   assert.is(devs[6].ints[5], 'c'.charCodeAt(0));
   assert.is(devs[7].ints[5], 'p'.charCodeAt(0));
-  throwsAt(() => build((c) => (c.linux.devices = [{ path: '/dev/x', type: 'z', major: 1, minor: 1 }])), '/linux/devices/0/type', /invalid device type/);
 });
 
 test('user namespace: devices are bound from the host', () => {
@@ -149,7 +148,6 @@ test('rootfsPropagation: flags for /, its parent and after the pivot', () => {
   assert.equal(p('shared'), [MS.SHARED, MS.PRIVATE, MS.SHARED]);
   assert.equal(p('runbindable'), [MS.UNBINDABLE | MS.REC, MS.PRIVATE, MS.UNBINDABLE | MS.REC]);
   assert.is(build((c) => (c.linux.rootfsPropagation = 'shared'))[1].pointer, '/linux/rootfsPropagation');
-  throwsAt(() => build((c) => (c.linux.rootfsPropagation = 'bogus')), '/linux/rootfsPropagation', /unknown propagation/);
 });
 
 test('--no-pivot: MS_MOVE + chroot; [r]private refused as in runc', () => {
