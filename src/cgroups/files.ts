@@ -170,12 +170,3 @@ export function signalNumber(sig: number | NodeJS.Signals): number {
   return n;
 }
 
-export function killPids(pids: number[], sig: number): void {
-  for (const pid of pids) {
-    try {
-      process.kill(pid, sig);
-    } catch {
-      /* exited meanwhile */
-    }
-  }
-}

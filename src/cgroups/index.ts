@@ -44,8 +44,7 @@ const v2 = (): typeof V2Manager => (require('./v2') as typeof import('./v2')).V2
 function defaultHost(): CgroupHost {
   return {
     attachDevices(insns, fd) {
-      const addon = require(path.resolve(__dirname, '../../../build/Release/ocirt.node')) as { bpfAttachDevices(i: Buffer, fd: number): void };
-      addon.bpfAttachDevices(insns, fd);
+      (require('../native') as typeof import('../native')).native().bpfAttachDevices(insns, fd);
     },
     warn(msg) {
       (require('../log') as typeof import('../log')).warn(msg);

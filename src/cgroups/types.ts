@@ -1,51 +1,14 @@
 /** The shapes shared by both cgroup drivers. */
 
-/** LinuxResources of runtime-spec config-linux.md, as parsed JSON (validated upstream). */
-export interface Resources {
-  devices?: DeviceRule[];
-  memory?: {
-    limit?: number;
-    reservation?: number;
-    swap?: number;
-    kernel?: number;
-    kernelTCP?: number;
-    swappiness?: number;
-    disableOOMKiller?: boolean;
-    useHierarchy?: boolean;
-    checkBeforeUpdate?: boolean;
-  };
-  cpu?: {
-    shares?: number;
-    quota?: number;
-    burst?: number;
-    period?: number;
-    realtimeRuntime?: number;
-    realtimePeriod?: number;
-    cpus?: string;
-    mems?: string;
-    idle?: number;
-  };
-  pids?: { limit?: number };
-  blockIO?: {
-    weight?: number;
-    leafWeight?: number;
-    weightDevice?: { major: number; minor: number; weight?: number; leafWeight?: number }[];
-    throttleReadBpsDevice?: ThrottleDevice[];
-    throttleWriteBpsDevice?: ThrottleDevice[];
-    throttleReadIOPSDevice?: ThrottleDevice[];
-    throttleWriteIOPSDevice?: ThrottleDevice[];
-  };
-  hugepageLimits?: { pageSize: string; limit: number }[];
-  network?: { classID?: number; priorities?: { name: string; priority: number }[] };
-  rdma?: Record<string, { hcaHandles?: number; hcaObjects?: number }>;
-  unified?: Record<string, string>;
-}
+import type { LinuxResources, LinuxThrottleDevice } from '../spec/types';
 
-export interface ThrottleDevice {
-  major: number;
-  minor: number;
-  rate: number;
-}
+/**
+ * LinuxResources of config-linux.md. A config's has passed the schema; `ocirt update`'s has not,
+ * so a device rule's type is any string here (normalizeRules refuses a wrong one by pointer) and
+ * a number may be null (all, as runc reads a Go nil).
+ */
+export type Resources = LinuxResources<DeviceRule>;
+export type ThrottleDevice = LinuxThrottleDevice;
 
 export interface DeviceRule {
   allow: boolean;

@@ -2,6 +2,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { OcirtError } from '../errors';
+import { pointerJoin } from '../spec/pointer';
 import { BaseManager } from './base';
 import { readText, readNumber, readKeyed, isCgroupfs, sleep } from './files';
 import { joinInside } from './mounts';
@@ -158,7 +159,7 @@ export class V2Manager extends BaseManager {
     }
     if (r.unified) {
       for (const [key, value] of Object.entries(r.unified)) {
-        const ptr = `${base}/unified/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`;
+        const ptr = pointerJoin(`${base}/unified`, key);
         if (key.includes('/') || key.startsWith('.') || key === '' || !fs.existsSync(path.join(d, key))) {
           const ctrl = key.split('.')[0];
           const enabled = (readText(path.join(d, 'cgroup.controllers')) ?? '').split(/\s+/);

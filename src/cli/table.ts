@@ -4,6 +4,8 @@
  * completion and anything unusual. One table keeps the two from drifting apart.
  * Spellings are runc's (CLI-CONTRACT.md), since engines pass them verbatim.
  */
+import { DEFAULT_ROOT } from '../state/paths';
+
 export type FlagType = 'string' | 'boolean' | 'number' | 'array';
 
 export interface FlagSpec {
@@ -24,7 +26,7 @@ export interface CommandSpec {
 }
 
 export const GLOBAL_FLAGS: Record<string, FlagSpec> = {
-  root: { type: 'string', default: '/run/ocirt', describe: 'directory for container state' },
+  root: { type: 'string', default: DEFAULT_ROOT, describe: 'directory for container state' },
   log: { type: 'string', describe: 'write log records to this file' },
   'log-format': { type: 'string', default: 'text', choices: ['text', 'json'], describe: 'format of --log records' },
   debug: { type: 'boolean', default: false, describe: 'add debug records to the log' },
@@ -56,6 +58,19 @@ const createFlags = {
 // runc's checkpoint and restore drive CRIU; ocirt has no CRIU driver (and Debian's criu 3.17
 // cannot dump on the kernels these machines run), so both refuse plainly instead of half-working.
 const CRIU = 'ocirt does not drive CRIU';
+
+/** The flags runc's checkpoint and restore share. */
+const criuFlags: Record<string, FlagSpec> = {
+  'work-path': { type: 'string', describe: 'where to write logs' },
+  'tcp-established': { type: 'boolean', default: false, describe: 'allow open tcp connections' },
+  'ext-unix-sk': { type: 'boolean', default: false, describe: 'allow external unix sockets' },
+  'shell-job': { type: 'boolean', default: false, describe: 'allow shell jobs' },
+  'file-locks': { type: 'boolean', default: false, describe: 'handle file locks' },
+  'manage-cgroups-mode': { type: 'string', describe: 'soft, full, strict or ignore' },
+  'lazy-pages': { type: 'boolean', default: false, describe: 'lazy migration' },
+  'empty-ns': { type: 'array', describe: 'namespaces to leave empty' },
+  'auto-dedup': { type: 'boolean', default: false, describe: 'deduplicate images' },
+};
 
 export const COMMANDS: Record<string, CommandSpec> = {
   create: { args: '<id>', describe: 'create a container and park its init before the user process', flags: createFlags },
@@ -160,20 +175,12 @@ export const COMMANDS: Record<string, CommandSpec> = {
     unsupported: CRIU,
     flags: {
       'image-path': { type: 'string', describe: 'where to write the images' },
-      'work-path': { type: 'string', describe: 'where to write logs' },
+      ...criuFlags,
       'parent-path': { type: 'string', describe: 'previous images' },
       'leave-running': { type: 'boolean', default: false, describe: 'leave the container running' },
-      'tcp-established': { type: 'boolean', default: false, describe: 'allow open tcp connections' },
-      'ext-unix-sk': { type: 'boolean', default: false, describe: 'allow external unix sockets' },
-      'shell-job': { type: 'boolean', default: false, describe: 'allow shell jobs' },
-      'file-locks': { type: 'boolean', default: false, describe: 'handle file locks' },
       'pre-dump': { type: 'boolean', default: false, describe: 'dump memory only' },
-      'manage-cgroups-mode': { type: 'string', describe: 'soft, full, strict or ignore' },
-      'lazy-pages': { type: 'boolean', default: false, describe: 'lazy migration' },
       'status-fd': { type: 'string', describe: 'fd to report readiness' },
       'page-server': { type: 'string', describe: 'ADDRESS:PORT of a page server' },
-      'empty-ns': { type: 'array', describe: 'namespaces to leave empty' },
-      'auto-dedup': { type: 'boolean', default: false, describe: 'deduplicate images' },
     },
   },
   restore: {
@@ -183,20 +190,12 @@ export const COMMANDS: Record<string, CommandSpec> = {
     flags: {
       bundle,
       'image-path': { type: 'string', describe: 'where the images are' },
-      'work-path': { type: 'string', describe: 'where to write logs' },
+      ...criuFlags,
       detach,
       'pid-file': pidFile,
       'console-socket': consoleSocket,
       'no-subreaper': { type: 'boolean', default: false, describe: 'do not become a subreaper' },
       'no-pivot': noPivot,
-      'tcp-established': { type: 'boolean', default: false, describe: 'allow open tcp connections' },
-      'ext-unix-sk': { type: 'boolean', default: false, describe: 'allow external unix sockets' },
-      'shell-job': { type: 'boolean', default: false, describe: 'allow shell jobs' },
-      'file-locks': { type: 'boolean', default: false, describe: 'handle file locks' },
-      'manage-cgroups-mode': { type: 'string', describe: 'soft, full, strict or ignore' },
-      'lazy-pages': { type: 'boolean', default: false, describe: 'lazy migration' },
-      'empty-ns': { type: 'array', describe: 'namespaces to leave empty' },
-      'auto-dedup': { type: 'boolean', default: false, describe: 'deduplicate images' },
       'lsm-profile': { type: 'string', describe: 'LSM profile' },
       'lsm-mount-context': { type: 'string', describe: 'LSM mount context' },
     },

@@ -14,11 +14,14 @@
  * only: joins ForkInit NsReady rlimits [Console] apparmor ... resolve-exec Exec.
  */
 import { OcirtError } from '../errors';
+import type { Hook, LinuxNamespaceType, Process, Spec } from '../spec/types';
+import { CAPABILITIES, capabilityNumber } from '../spec/capabilities';
+import { RLIMITS } from '../spec/rlimits';
 import type { PlanOp } from './op';
-import { buildRootfsOps, RootfsOptions } from './rootfs';
+import { buildRootfsOps, mapText, RootfsOptions } from './rootfs';
 import { RootfsOp } from './mount-ops';
 import {
-  CAPS, CLONE, IOPRIO_CLASSES, MPOL_FLAGS, MPOL_MODES, NAMESPACES, PERSONALITY_DOMAINS, ProcessOp, RLIMITS, SCHED_FLAGS, SCHED_POLICIES,
+  CLONE, IOPRIO_CLASSES, MPOL_FLAGS, MPOL_MODES, NAMESPACES, PERSONALITY_DOMAINS, ProcessOp, SCHED_FLAGS, SCHED_POLICIES,
   SECCOMP_FILTER_FLAG_NEW_LISTENER,
 } from './ops';
 
@@ -77,11 +80,12 @@ function u64ish(v: unknown, pointer: string): bigint {
   return v >= U64_MAX_AS_NUMBER ? -1n : BigInt(v);
 }
 
-function capMask(names: unknown, pointer: string, warnings: string[]): bigint {
+function capMask(names: string[] | undefined, pointer: string, warnings: string[]): bigint {
   let m = 0n;
   if (!Array.isArray(names)) return m;
   names.forEach((n, i) => {
-    const bit = CAPS[String(n).toUpperCase().startsWith('CAP_') ? String(n).toUpperCase() : `CAP_${String(n).toUpperCase()}`];
+    const upper = String(n).toUpperCase();
+    const bit = capabilityNumber(upper.startsWith('CAP_') ? upper : `CAP_${upper}`);
     if (bit === undefined) warnings.push(`unknown capability "${n}" (config.json ${pointer}/${i}) ignored`);
     else m |= 1n << BigInt(bit);
   });
@@ -89,7 +93,7 @@ function capMask(names: unknown, pointer: string, warnings: string[]): bigint {
 }
 
 function capNames(mask: bigint): string {
-  return Object.entries(CAPS).filter(([, bit]) => mask & (1n << BigInt(bit))).map(([n]) => n).join(', ');
+  return CAPABILITIES.filter((_, bit) => mask & (1n << BigInt(bit))).join(', ');
 }
 
 /** "0-3,7" -> a little-endian CPU (or NUMA node) mask (sched_setaffinity's cpu_set_t bytes). */
@@ -108,10 +112,6 @@ export function cpuListMask(list: string, pointer: string, what = 'CPU'): Buffer
   return bytes;
 }
 
-function mapText(maps: any[] | undefined): string {
-  return (maps ?? []).map((m) => `${m.containerID} ${m.hostID} ${m.size}\n`).join('');
-}
-
 function nsNames(flags: number): string {
   return Object.entries(NAMESPACES)
     .filter(([, v]) => flags & v.flag)
@@ -119,19 +119,18 @@ function nsNames(flags: number): string {
     .join(', ');
 }
 
-/** The namespace part: op 0, joins, user and time namespaces, the fork into the pid namespace. */
-function namespaceOps(config: any, opts: BuildOptions): PlanOp[] {
-  const list: any[] = config.linux?.namespaces ?? [];
-  const seen = new Set<string>();
+/**
+ * The namespace part: op 0, joins, user and time namespaces, the fork into the pid namespace.
+ * The rules between namespaces, maps and offsets (no type twice, maps with a new user
+ * namespace, offsets with a new time namespace) are semantic.ts's, checked before a plan.
+ */
+function namespaceOps(config: Spec, opts: BuildOptions): PlanOp[] {
+  const list = config.linux?.namespaces ?? [];
   let newFlags = 0;
-  const joins: Array<{ type: string; path: string; i: number }> = [];
+  const joins: Array<{ type: LinuxNamespaceType; path: string; i: number }> = [];
   list.forEach((ns, i) => {
-    const def = NAMESPACES[ns?.type];
-    if (!def) fail(`/linux/namespaces/${i}/type`, `unknown namespace type ${JSON.stringify(ns?.type)}`);
-    if (seen.has(ns.type)) fail(`/linux/namespaces/${i}`, `duplicate namespace type "${ns.type}"`);
-    seen.add(ns.type);
     if (ns.path) joins.push({ type: ns.type, path: ns.path, i });
-    else newFlags |= def.flag;
+    else newFlags |= NAMESPACES[ns.type].flag;
   });
   const viaClone = joins.length === 0;
   const cloneFlags = viaClone ? newFlags & ~(CLONE.NEWCGROUP | CLONE.NEWTIME) : 0;
@@ -159,10 +158,8 @@ function namespaceOps(config: any, opts: BuildOptions): PlanOp[] {
     });
   }
   if (newFlags & CLONE.NEWUSER) {
-    const uid = config.linux?.uidMappings;
-    const gid = config.linux?.gidMappings;
-    if (!uid?.length) fail('/linux/uidMappings', 'a new user namespace needs uidMappings');
-    if (!gid?.length) fail('/linux/gidMappings', 'a new user namespace needs gidMappings');
+    const uid = config.linux?.uidMappings ?? [];
+    const gid = config.linux?.gidMappings ?? [];
     ops.push({
       kind: ProcessOp.UserNamespace,
       ints: [opts.host?.rootless ? 1 : 0, viaClone ? 0 : 1],
@@ -170,19 +167,13 @@ function namespaceOps(config: any, opts: BuildOptions): PlanOp[] {
       pointer: '/linux/uidMappings',
       what: `${viaClone ? '' : 'unshare the user namespace, '}write uid_map and gid_map${opts.host?.rootless ? ' (setgroups deny)' : ''}`,
     });
-  } else if (config.linux?.uidMappings?.length && !joins.some((j) => j.type === 'user')) {
-    fail('/linux/uidMappings', 'uidMappings need a user namespace');
   }
   const rest = newFlags & ~(CLONE.NEWUSER | CLONE.NEWCGROUP | CLONE.NEWTIME);
   if (!viaClone && rest) {
     ops.push({ kind: ProcessOp.Unshare, ints: [rest], strs: [], pointer: '/linux/namespaces', what: `unshare ${nsNames(rest)}` });
   }
-  const offsets = config.linux?.timeOffsets as Record<string, { secs?: number; nanosecs?: number }> | undefined;
   if (newFlags & CLONE.NEWTIME) {
-    const lines = Object.entries(offsets ?? {}).map(([clock, o]) => {
-      if (clock !== 'monotonic' && clock !== 'boottime') fail(`/linux/timeOffsets/${clock}`, `unknown clock "${clock}" (monotonic or boottime)`);
-      return `${clock} ${o?.secs ?? 0} ${o?.nanosecs ?? 0}\n`;
-    });
+    const lines = Object.entries(config.linux?.timeOffsets ?? {}).map(([clock, o]) => `${clock} ${o?.secs ?? 0} ${o?.nanosecs ?? 0}\n`);
     ops.push({
       kind: ProcessOp.TimeNamespace,
       ints: [lines.length ? 1 : 0],
@@ -190,8 +181,6 @@ function namespaceOps(config: any, opts: BuildOptions): PlanOp[] {
       pointer: lines.length ? '/linux/timeOffsets' : '/linux/namespaces',
       what: `unshare the time namespace${lines.length ? ', offsets ' + lines.join('; ').replace(/\n/g, '') : ''}`,
     });
-  } else if (offsets && Object.keys(offsets).length && !joins.some((j) => j.type === 'time')) {
-    fail('/linux/timeOffsets', 'timeOffsets need a new time namespace');
   }
   if (!viaClone) ops.push({ kind: ProcessOp.ForkInit, ints: [], strs: [], pointer: '', what: 'fork the init into the new pid and time namespaces' });
   ops.push({ kind: ProcessOp.NsReady, ints: [], strs: [], pointer: '', what: 'namespaces ready: rlimits, cgroup, prestart and createRuntime hooks' });
@@ -199,17 +188,14 @@ function namespaceOps(config: any, opts: BuildOptions): PlanOp[] {
   return ops;
 }
 
-function processOps(config: any, opts: BuildOptions, warnings: string[], notes: string[]): { early: PlanOp[]; late: PlanOp[]; console?: PlanOp } {
-  const p = config.process;
+/** The process part. Its rlimits, cwd and args are checked (semantic.ts) before a plan is built. */
+function processOps(config: Spec, p: Process, opts: BuildOptions, warnings: string[], notes: string[]): { early: PlanOp[]; late: PlanOp[]; console?: PlanOp } {
   const early: PlanOp[] = [];
   const late: PlanOp[] = [];
-  (p.rlimits ?? []).forEach((r: any, i: number) => {
-    const res = RLIMITS[r?.type];
-    if (res === undefined) fail(`/process/rlimits/${i}/type`, `unknown rlimit ${JSON.stringify(r?.type)}`);
+  (p.rlimits ?? []).forEach((r, i) => {
     const soft = u64ish(r.soft, `/process/rlimits/${i}/soft`);
     const hard = u64ish(r.hard, `/process/rlimits/${i}/hard`);
-    if (hard !== -1n && (soft === -1n || soft > hard)) fail(`/process/rlimits/${i}`, `${r.type}: soft limit ${r.soft} is above the hard limit ${r.hard}`);
-    early.push({ kind: ProcessOp.Rlimit, ints: [res, soft, hard], strs: [], pointer: `/process/rlimits/${i}`, what: `setrlimit ${r.type} ${r.soft}:${r.hard}` });
+    early.push({ kind: ProcessOp.Rlimit, ints: [RLIMITS[r.type], soft, hard], strs: [], pointer: `/process/rlimits/${i}`, what: `setrlimit ${r.type} ${r.soft}:${r.hard}` });
   });
   if (p.oomScoreAdj !== undefined) {
     early.push({ kind: ProcessOp.OomScoreAdj, ints: [p.oomScoreAdj], strs: [], pointer: '/process/oomScoreAdj', what: `oom_score_adj ${p.oomScoreAdj}` });
@@ -237,20 +223,14 @@ function processOps(config: any, opts: BuildOptions, warnings: string[], notes: 
   const pers = config.linux?.personality;
   if (pers) {
     const d = PERSONALITY_DOMAINS[pers.domain];
-    if (d === undefined) fail('/linux/personality/domain', `unknown personality domain ${JSON.stringify(pers.domain)}`);
     if (pers.flags?.length) fail('/linux/personality/flags', 'no personality flags are supported');
     late.push({ kind: ProcessOp.Personality, ints: [d], strs: [], pointer: '/linux/personality', what: `personality ${pers.domain}` });
   }
   if (p.scheduler) {
     const s = p.scheduler;
     const policy = SCHED_POLICIES[s.policy];
-    if (policy === undefined) fail('/process/scheduler/policy', `unknown scheduler policy ${JSON.stringify(s.policy)}`);
     let flags = 0;
-    (s.flags ?? []).forEach((f: string, i: number) => {
-      const v = SCHED_FLAGS[f];
-      if (v === undefined) fail(`/process/scheduler/flags/${i}`, `unknown scheduler flag ${JSON.stringify(f)}`);
-      flags |= v;
-    });
+    for (const f of s.flags ?? []) flags |= SCHED_FLAGS[f];
     late.push({
       kind: ProcessOp.Scheduler,
       ints: [policy, flags, s.nice ?? 0, s.priority ?? 0, u64ish(s.runtime ?? 0, '/process/scheduler/runtime'), u64ish(s.deadline ?? 0, '/process/scheduler/deadline'), u64ish(s.period ?? 0, '/process/scheduler/period')],
@@ -261,9 +241,7 @@ function processOps(config: any, opts: BuildOptions, warnings: string[], notes: 
   }
   if (p.ioPriority) {
     const c = IOPRIO_CLASSES[p.ioPriority.class];
-    if (c === undefined) fail('/process/ioPriority/class', `unknown I/O priority class ${JSON.stringify(p.ioPriority.class)}`);
     const level = p.ioPriority.priority;
-    if (!Number.isInteger(level) || level < 0 || level > 7) fail('/process/ioPriority/priority', `I/O priority ${JSON.stringify(level)} is not 0..7`);
     late.push({ kind: ProcessOp.IoPriority, ints: [(c << 13) | level], strs: [], pointer: '/process/ioPriority', what: `ioprio_set ${p.ioPriority.class} ${level}` });
   }
   const mp = config.linux?.memoryPolicy;
@@ -271,14 +249,11 @@ function processOps(config: any, opts: BuildOptions, warnings: string[], notes: 
     // The process's own policy (runc 1.4 sets it in its init): before any seccomp filter, since
     // engine profiles allow set_mempolicy only with CAP_SYS_NICE.
     const mode = MPOL_MODES[mp.mode];
-    if (mode === undefined) fail('/linux/memoryPolicy/mode', `unknown memory policy mode ${JSON.stringify(mp.mode)}`);
     let flags = 0;
-    (mp.flags ?? []).forEach((f: string, i: number) => {
-      if (MPOL_FLAGS[f] === undefined) fail(`/linux/memoryPolicy/flags/${i}`, `unknown memory policy flag ${JSON.stringify(f)}`);
-      flags |= MPOL_FLAGS[f];
-    });
+    const names = mp.flags ?? [];
+    for (const f of names) flags |= MPOL_FLAGS[f];
     const nodes = typeof mp.nodes === 'string' && mp.nodes.trim() ? cpuListMask(mp.nodes, '/linux/memoryPolicy/nodes', 'node') : Buffer.alloc(0);
-    late.push({ kind: ProcessOp.MemoryPolicy, ints: [mode | flags], strs: [nodes], pointer: '/linux/memoryPolicy', what: `set_mempolicy ${mp.mode}${mp.nodes ? ` nodes ${mp.nodes}` : ''}${(mp.flags ?? []).length ? ` ${mp.flags.join('|')}` : ''}` });
+    late.push({ kind: ProcessOp.MemoryPolicy, ints: [mode | flags], strs: [nodes], pointer: '/linux/memoryPolicy', what: `set_mempolicy ${mp.mode}${mp.nodes ? ` nodes ${mp.nodes}` : ''}${names.length ? ` ${names.join('|')}` : ''}` });
   }
   const nnp = !!p.noNewPrivileges;
   if (nnp) late.push({ kind: ProcessOp.NoNewPrivileges, ints: [], strs: [], pointer: '/process/noNewPrivileges', what: 'no_new_privs' });
@@ -286,6 +261,9 @@ function processOps(config: any, opts: BuildOptions, warnings: string[], notes: 
   let seccompOp: PlanOp | undefined;
   if (config.linux?.seccomp) {
     const sc = opts.seccomp ?? require('../seccomp').compile(config.linux.seccomp, { pointer: '/linux/seccomp' });
+    // The listener fd goes to listenerPath: without one it would have nowhere to go once the
+    // init is made (runc fails there, "seccomp listenerPath is not set"); refused before.
+    if (sc.notify && !config.linux.seccomp.listenerPath) fail('/linux/seccomp', 'seccomp listenerPath is not set: SCMP_ACT_NOTIFY hands the notify fd to the agent there');
     const flags = (sc.flags | (sc.notify ? SECCOMP_FILTER_FLAG_NEW_LISTENER : 0)) >>> 0;
     seccompOp = {
       kind: ProcessOp.Seccomp,
@@ -296,7 +274,6 @@ function processOps(config: any, opts: BuildOptions, warnings: string[], notes: 
     };
   }
 
-  if (typeof p.cwd !== 'string' || !p.cwd.startsWith('/')) fail('/process/cwd', `cwd ${JSON.stringify(p.cwd)} must be an absolute path`);
   // runc creates a missing cwd for the init only (part of preparing the rootfs). Resolved
   // before any filter: it uses openat2, which profiles older than Linux 5.6 do not list.
   late.push({ kind: ProcessOp.Cwd, ints: [opts.execProcess ? 1 : 0], strs: [p.cwd], pointer: '/process/cwd', what: `chdir ${p.cwd}${opts.execProcess ? '' : ' (created if missing)'}` });
@@ -341,8 +318,7 @@ function processOps(config: any, opts: BuildOptions, warnings: string[], notes: 
   }
   if (seccompOp && nnp) late.push(seccompOp);
 
-  const args: string[] = p.args ?? [];
-  if (!args.length) fail('/process/args', 'process.args must name the program to run');
+  const args = p.args ?? [];
   let env: string[] = [...(p.env ?? [])];
   const listen = opts.listenFds ?? 0;
   if (listen > 0) {
@@ -358,7 +334,7 @@ function processOps(config: any, opts: BuildOptions, warnings: string[], notes: 
   });
   // An exec'd process has no start to wait for: it execve's as soon as it is set up.
   if (!opts.execProcess) late.push({ kind: ProcessOp.Ready, ints: [], strs: [], pointer: '', what: 'report ready, wait on exec.fifo for start' });
-  (opts.execProcess ? [] : config.hooks?.startContainer ?? []).forEach((h: any, i: number) => {
+  (opts.execProcess ? [] : config.hooks?.startContainer ?? []).forEach((h: Hook, i: number) => {
     const hargs: string[] = h.args?.length ? h.args : [h.path];
     // runc runs it from its init, whose environment is the process's by then.
     const henv: string[] = h.env ?? p.env ?? [];
@@ -387,7 +363,7 @@ function hex(v: bigint): string {
  * Fields ocirt does not apply yet. A runtime that skipped them would run a container other
  * than the one the config describes, so create refuses them by name.
  */
-function refuseUnapplied(config: any, opts: BuildOptions): void {
+function refuseUnapplied(config: Spec, opts: BuildOptions): void {
   const l = config.linux ?? {};
   if (l.intelRdt !== undefined) {
     // Intel RDT is the resctrl filesystem; without it there is nothing to put the container in.
@@ -400,18 +376,23 @@ function refuseUnapplied(config: any, opts: BuildOptions): void {
   }
 }
 
-export function buildPlan(config: any, opts: BuildOptions): Plan {
-  if (!config?.process) fail('/process', 'process is required to create a container');
+/**
+ * The plan of a config that has passed the checks of src/spec/load.ts (schema and semantic.ts):
+ * what is refused here is what ocirt cannot do, or not on this host, not what the spec forbids.
+ */
+export function buildPlan(config: Spec, opts: BuildOptions): Plan {
+  const p = config.process;
+  if (!p) fail('/process', 'process is required to create a container');
   refuseUnapplied(config, opts);
   const warnings: string[] = [];
   const notes: string[] = [];
   const ops = namespaceOps(config, opts);
-  const aff = config.process.execCPUAffinity;
+  const aff = p.execCPUAffinity;
   if (opts.execProcess && aff?.initial) {
     // Before the move into the container's cgroup (NsReady).
     ops.splice(1, 0, { kind: ProcessOp.CpuAffinity, ints: [0], strs: [cpuListMask(aff.initial, '/process/execCPUAffinity/initial')], pointer: '/process/execCPUAffinity/initial', what: `CPU affinity ${aff.initial} before the cgroup` });
   }
-  const proc = processOps(config, opts, warnings, notes);
+  const proc = processOps(config, p, opts, warnings, notes);
   append(ops, proc.early);
   if (opts.execProcess) {
     // The joined mount namespace is the container's, its root the container's rootfs already:

@@ -8,7 +8,8 @@
  * "parent", which the parent (spawn.cc) applies to the init from outside when the child reports
  * kSyncNsReady (they need privileges the child may no longer have inside a user namespace).
  */
-import { CAPS, PROCESS_OPS } from './contract.gen';
+import type { IOPriority, LinuxMemoryPolicy, LinuxNamespaceType, LinuxPersonality, SchedulerFlag, SchedulerPolicy } from '../spec/types';
+import { PROCESS_OPS } from './contract.gen';
 
 export const ProcessOp = {
   /**
@@ -92,18 +93,13 @@ export const ProcessOp = {
 } as const;
 
 /** set_mempolicy(2) modes and mode flags, as linux/mempolicy.h numbers them. */
-export const MPOL_MODES: Readonly<Record<string, number>> = {
+export const MPOL_MODES: Readonly<Record<LinuxMemoryPolicy['mode'], number>> = {
   MPOL_DEFAULT: 0, MPOL_PREFERRED: 1, MPOL_BIND: 2, MPOL_INTERLEAVE: 3, MPOL_LOCAL: 4, MPOL_PREFERRED_MANY: 5,
   MPOL_WEIGHTED_INTERLEAVE: 6,
 };
-export const MPOL_FLAGS: Readonly<Record<string, number>> = {
+export const MPOL_FLAGS: Readonly<Record<NonNullable<LinuxMemoryPolicy['flags']>[number], number>> = {
   MPOL_F_NUMA_BALANCING: 1 << 13, MPOL_F_RELATIVE_NODES: 1 << 14, MPOL_F_STATIC_NODES: 1 << 15,
 };
-
-export type ProcessOpKind = (typeof ProcessOp)[keyof typeof ProcessOp];
-
-/** Ops the parent applies from outside (see the header comment). */
-export const PARENT_OPS: ReadonlySet<number> = new Set([ProcessOp.Rlimit, ProcessOp.OomScoreAdj]);
 
 export const CLONE = {
   NEWTIME: 0x80,
@@ -117,7 +113,7 @@ export const CLONE = {
 } as const;
 
 /** OCI namespace type -> clone flag and /proc/<pid>/ns file name. */
-export const NAMESPACES: Readonly<Record<string, { flag: number; file: string }>> = {
+export const NAMESPACES: Readonly<Record<LinuxNamespaceType, { flag: number; file: string }>> = {
   pid: { flag: CLONE.NEWPID, file: 'pid' },
   network: { flag: CLONE.NEWNET, file: 'net' },
   mount: { flag: CLONE.NEWNS, file: 'mnt' },
@@ -128,25 +124,15 @@ export const NAMESPACES: Readonly<Record<string, { flag: number; file: string }>
   time: { flag: CLONE.NEWTIME, file: 'time' },
 };
 
-/** Capability numbers (include/uapi/linux/capability.h), from contract/contract.json. */
-export { CAPS };
-
-/** RLIMIT_* numbers (asm-generic/resource.h; the same on x86 and arm). */
-export const RLIMITS: Readonly<Record<string, number>> = {
-  RLIMIT_CPU: 0, RLIMIT_FSIZE: 1, RLIMIT_DATA: 2, RLIMIT_STACK: 3, RLIMIT_CORE: 4, RLIMIT_RSS: 5,
-  RLIMIT_NPROC: 6, RLIMIT_NOFILE: 7, RLIMIT_MEMLOCK: 8, RLIMIT_AS: 9, RLIMIT_LOCKS: 10,
-  RLIMIT_SIGPENDING: 11, RLIMIT_MSGQUEUE: 12, RLIMIT_NICE: 13, RLIMIT_RTPRIO: 14, RLIMIT_RTTIME: 15,
-};
-
-export const SCHED_POLICIES: Readonly<Record<string, number>> = {
+export const SCHED_POLICIES: Readonly<Record<SchedulerPolicy, number>> = {
   SCHED_OTHER: 0, SCHED_FIFO: 1, SCHED_RR: 2, SCHED_BATCH: 3, SCHED_ISO: 4, SCHED_IDLE: 5, SCHED_DEADLINE: 6,
 };
-export const SCHED_FLAGS: Readonly<Record<string, number>> = {
+export const SCHED_FLAGS: Readonly<Record<SchedulerFlag, number>> = {
   SCHED_FLAG_RESET_ON_FORK: 0x1, SCHED_FLAG_RECLAIM: 0x2, SCHED_FLAG_DL_OVERRUN: 0x4, SCHED_FLAG_KEEP_POLICY: 0x8,
   SCHED_FLAG_KEEP_PARAMS: 0x10, SCHED_FLAG_UTIL_CLAMP_MIN: 0x20, SCHED_FLAG_UTIL_CLAMP_MAX: 0x40,
 };
-export const IOPRIO_CLASSES: Readonly<Record<string, number>> = { IOPRIO_CLASS_RT: 1, IOPRIO_CLASS_BE: 2, IOPRIO_CLASS_IDLE: 3 };
-export const PERSONALITY_DOMAINS: Readonly<Record<string, number>> = { LINUX: 0x0000, LINUX32: 0x0008 };
+export const IOPRIO_CLASSES: Readonly<Record<IOPriority['class'], number>> = { IOPRIO_CLASS_RT: 1, IOPRIO_CLASS_BE: 2, IOPRIO_CLASS_IDLE: 3 };
+export const PERSONALITY_DOMAINS: Readonly<Record<LinuxPersonality['domain'], number>> = { LINUX: 0x0000, LINUX32: 0x0008 };
 
 /** seccomp(2) filter flag that asks for a notification fd. */
 export const SECCOMP_FILTER_FLAG_NEW_LISTENER = 8;

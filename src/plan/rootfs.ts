@@ -11,6 +11,8 @@
  */
 import * as path from 'node:path';
 import { OcirtError } from '../errors';
+import type { IDMapping, LinuxDevice, LinuxNamespace, LinuxNamespaceType, Mount, RootfsPropagation, Spec } from '../spec/types';
+import { pointerJoin } from '../spec/pointer';
 import type { PlanOp } from './op';
 import { MS, MountBits, PivotMode, RootfsOp, parseMountOptions, tableMountOptions } from './mount-ops';
 
@@ -52,8 +54,8 @@ function unescapeMountinfo(s: string): string {
  * it writable), and a recursive bind with mounts below the source (they would not be locked to
  * their mount points). `sources` are the resolved (symlink-free) source paths by mount index.
  */
-export function bindSourcesToOpen(config: any, sources: ReadonlyMap<number, string>, mountinfo: string): Array<{ mountIndex: number; source: string; recursive: boolean }> {
-  const userNs = (config.linux?.namespaces ?? []).some((n: any) => n?.type === 'user' && !n.path);
+export function bindSourcesToOpen(config: Spec, sources: ReadonlyMap<number, string>, mountinfo: string): Array<{ mountIndex: number; source: string; recursive: boolean }> {
+  const userNs = newUserNs(config);
   if (!userNs) return [];
   const mounts = mountinfo.split('\n').filter(Boolean).map((l) => {
     const f = l.split(' ');
@@ -64,7 +66,7 @@ export function bindSourcesToOpen(config: any, sources: ReadonlyMap<number, stri
   for (const [i, source] of sources) {
     const m = config.mounts?.[i];
     if (!m || !isBind(m)) continue;
-    const opts: string[] = m.options ?? [];
+    const opts = m.options ?? [];
     if (opts.includes('idmap') || opts.includes('ridmap') || m.uidMappings) continue;
     const recursive = opts.includes('rbind');
     // The mount holding the source: the last one listed at the longest covering mount point.
@@ -84,29 +86,31 @@ export interface IdmapRequest {
   gidMap: string;
 }
 
-function mapText(maps: any[]): string {
+/** Id maps as the kernel reads them from uid_map and gid_map: "containerID hostID size" lines. */
+export function mapText(maps: readonly IDMapping[]): string {
   return maps.map((m) => `${m.containerID} ${m.hostID} ${m.size}\n`).join('');
 }
 
 /**
  * The idmapped mounts of a config and the maps of each (config.md): the mount's own
  * uid/gidMappings, or with only the idmap/ridmap option the container's user namespace maps.
- * Errors point at the mount.
+ * That such a mount has maps from somewhere is semantic.ts's rule; what is refused here is what
+ * ocirt does not do. Errors point at the mount.
  */
-export function idmapRequests(config: any): IdmapRequest[] {
+export function idmapRequests(config: Spec): IdmapRequest[] {
   const out: IdmapRequest[] = [];
-  const userNs = (config.linux?.namespaces ?? []).some((n: any) => n?.type === 'user' && !n.path);
-  (config.mounts ?? []).forEach((m: any, i: number) => {
+  const userNs = newUserNs(config);
+  (config.mounts ?? []).forEach((m, i) => {
     const pointer = `/mounts/${i}`;
-    const opts: string[] = m?.options ?? [];
+    const opts = m.options ?? [];
     const option = opts.includes('idmap') || opts.includes('ridmap');
-    const hasUid = m?.uidMappings !== undefined;
-    const hasGid = m?.gidMappings !== undefined;
+    const hasUid = m.uidMappings !== undefined;
+    const hasGid = m.gidMappings !== undefined;
     if (!option && !hasUid && !hasGid) return;
     if (hasUid !== hasGid) fail(`${pointer}/${hasUid ? 'gidMappings' : 'uidMappings'}`, 'uidMappings and gidMappings go together');
     if (!isBind(m)) fail(`${pointer}/options`, 'idmapped mounts are supported for bind mounts only');
-    let uid = m.uidMappings;
-    let gid = m.gidMappings;
+    let uid = m.uidMappings ?? [];
+    let gid = m.gidMappings ?? [];
     if (!hasUid) {
       if (!userNs) fail(`${pointer}/options/${opts.findIndex((o) => o === 'idmap' || o === 'ridmap')}`, 'idmap without uidMappings/gidMappings needs a new user namespace, whose maps it takes');
       uid = config.linux?.uidMappings ?? [];
@@ -132,7 +136,7 @@ export const DEFAULT_DEVICES: ReadonlyArray<{ path: string; type: 'c'; major: nu
   { path: '/dev/random', type: 'c', major: 1, minor: 8 },
 ];
 
-const PROPAGATION: Record<string, number> = {
+const PROPAGATION: Readonly<Record<RootfsPropagation, number>> = {
   private: MS.PRIVATE, rprivate: MS.PRIVATE | MS.REC,
   slave: MS.SLAVE, rslave: MS.SLAVE | MS.REC,
   shared: MS.SHARED, rshared: MS.SHARED | MS.REC,
@@ -152,17 +156,18 @@ export function cleanPath(p: string): string {
   return path.posix.normalize('/' + p).replace(/(.)\/+$/, '$1');
 }
 
-function escapePointer(key: string): string {
-  return key.replace(/~/g, '~0').replace(/\//g, '~1');
-}
-
-function isBind(m: any): boolean {
-  const opts: string[] = m.options ?? [];
+function isBind(m: Mount): boolean {
+  const opts = m.options ?? [];
   return m.type === 'bind' || opts.includes('bind') || opts.includes('rbind');
 }
 
-function nsOf(config: any, type: string): { type: string; path?: string } | undefined {
-  return (config.linux?.namespaces ?? []).find((n: any) => n.type === type);
+function nsOf(config: Spec, type: LinuxNamespaceType): LinuxNamespace | undefined {
+  return config.linux?.namespaces?.find((n) => n.type === type);
+}
+
+function newUserNs(config: Spec): boolean {
+  const ns = nsOf(config, 'user');
+  return !!ns && !ns.path;
 }
 
 /** Maps sysctl's dotted (or slashed) name to its path below procfs, as runc does. */
@@ -185,12 +190,13 @@ function fail(pointer: string, message: string): never {
   throw new OcirtError(`${pointer}: ${message}`, { pointer });
 }
 
-export function buildRootfsOps(config: any, opts: RootfsOptions): PlanOp[] {
+/** The rootfs ops of a checked config (src/spec/load.ts); see buildPlan. */
+export function buildRootfsOps(config: Spec, opts: RootfsOptions): PlanOp[] {
   const ops: PlanOp[] = [];
   const deferred: PlanOp[] = [];
-  const rootPath: string = config.root?.path ?? 'rootfs';
+  const rootPath = config.root?.path ?? 'rootfs';
   const rootfs = path.resolve(opts.bundle, rootPath);
-  const mounts: any[] = config.mounts ?? [];
+  const mounts = config.mounts ?? [];
   const linux = config.linux ?? {};
   const mntNs = !!nsOf(config, 'mount');
   const userNs = !!nsOf(config, 'user');
@@ -213,7 +219,6 @@ export function buildRootfsOps(config: any, opts: RootfsOptions): PlanOp[] {
   let rootProp = MS.SLAVE | MS.REC;
   if (linux.rootfsPropagation) {
     const p = PROPAGATION[linux.rootfsPropagation];
-    if (p === undefined) fail('/linux/rootfsPropagation', `unknown propagation ${JSON.stringify(linux.rootfsPropagation)}`);
     if (opts.noPivot && p & MS.PRIVATE) fail('/linux/rootfsPropagation', `${linux.rootfsPropagation} is not safe without pivot_root (--no-pivot)`);
     rootProp = p;
   }
@@ -233,8 +238,8 @@ export function buildRootfsOps(config: any, opts: RootfsOptions): PlanOp[] {
 
   const setupDev = mntNs && !mounts.some((m) => isBind(m) && cleanPath(m.destination ?? '') === '/dev');
   if (setupDev) {
-    const configDevices: any[] = linux.devices ?? [];
-    const devices: Array<{ d: any; pointer: string }> = [
+    const configDevices = linux.devices ?? [];
+    const devices: Array<{ d: LinuxDevice; pointer: string }> = [
       ...DEFAULT_DEVICES.filter((d) => !configDevices.some((c) => cleanPath(c.path) === d.path)).map((d) => ({ d, pointer: '' })),
       ...configDevices.map((d, i) => ({ d, pointer: `/linux/devices/${i}` })),
     ];
@@ -242,7 +247,6 @@ export function buildRootfsOps(config: any, opts: RootfsOptions): PlanOp[] {
       const p = cleanPath(d.path);
       if (p === '/dev/ptmx') continue; // the pts/ptmx symlink below
       const type = d.type === 'u' ? 'c' : d.type;
-      if (type !== 'c' && type !== 'b' && type !== 'p') fail(`${pointer}/type`, `invalid device type ${JSON.stringify(d.type)}`);
       const mode = d.fileMode === undefined ? 0o666 : d.fileMode & 0o7777;
       ops.push(
         op(RootfsOp.Device, [d.major ?? 0, d.minor ?? 0, mode, d.uid ?? 0, d.gid ?? 0, type.charCodeAt(0), userNs ? 1 : 0], [p, p], pointer,
@@ -276,23 +280,22 @@ export function buildRootfsOps(config: any, opts: RootfsOptions): PlanOp[] {
     ops.push(op(RootfsOp.RootReadonly, [], [], '/root/readonly', 'make / read-only'));
   }
 
+  // That they come with a UTS namespace of the container's is semantic.ts's rule.
   if (config.hostname !== undefined && config.hostname !== '') {
-    if (!nsOf(config, 'uts')) fail('/hostname', 'setting the hostname needs a UTS namespace');
     ops.push(op(RootfsOp.Hostname, [], [config.hostname], '/hostname', `set the hostname to ${config.hostname}`));
   }
   if (config.domainname !== undefined && config.domainname !== '') {
-    if (!nsOf(config, 'uts')) fail('/domainname', 'setting the domainname needs a UTS namespace');
     ops.push(op(RootfsOp.Domainname, [], [config.domainname], '/domainname', `set the domainname to ${config.domainname}`));
   }
-  for (const [key, value] of Object.entries<string>(linux.sysctl ?? {})) {
-    const pointer = `/linux/sysctl/${escapePointer(key)}`;
+  for (const [key, value] of Object.entries(linux.sysctl ?? {})) {
+    const pointer = pointerJoin('/linux/sysctl', key);
     ops.push(op(RootfsOp.Sysctl, [], [sysctlPath(key, pointer), String(value)], pointer, `write sysctl ${key}=${value}`));
   }
-  (linux.readonlyPaths ?? []).forEach((p: string, i: number) =>
+  (linux.readonlyPaths ?? []).forEach((p, i) =>
     ops.push(op(RootfsOp.ReadonlyPath, [0], [p], `/linux/readonlyPaths/${i}`, `make ${p} read-only`)),
   );
   const masked = new Set<string>();
-  (linux.maskedPaths ?? []).forEach((p: string, i: number) => {
+  (linux.maskedPaths ?? []).forEach((p, i) => {
     if (masked.has(cleanPath(p))) return;
     masked.add(cleanPath(p));
     ops.push(op(RootfsOp.MaskPath, [], [p], `/linux/maskedPaths/${i}`, `mask ${p}`));
@@ -312,27 +315,26 @@ interface MountCtx {
   sourceFd?: number;
 }
 
-function mountOps(m: any, pointer: string, c: MountCtx, ops: PlanOp[], deferred: PlanOp[]): void {
-  if (typeof m.destination !== 'string' || m.destination === '') fail(`${pointer}/destination`, 'a mount needs a destination');
-  // runc takes a relative destination as relative to "/".
-  const dest = m.destination.startsWith('/') ? m.destination : '/' + m.destination;
+function mountOps(m: Mount, pointer: string, c: MountCtx, ops: PlanOp[], deferred: PlanOp[]): void {
+  // A relative destination was made absolute by semantic.ts (config.md's reading of it).
+  const dest = m.destination;
   const clean = cleanPath(dest);
   if (clean === '/') fail(`${pointer}/destination`, 'mounting over the root of the container is not supported');
-  const options: string[] = m.options ?? [];
+  const options = m.options ?? [];
   const parsed = parseMountOptions(options);
   if (parsed.unsupported.length) {
     const u = parsed.unsupported[0];
     fail(`${pointer}/options/${options.indexOf(u.option)}`, `mount option ${u.option}: ${u.why}`);
   }
   const bind = isBind(m);
-  const type: string = bind ? 'bind' : m.type ?? '';
+  const type = bind ? 'bind' : m.type ?? '';
   if (!bind && !type) fail(`${pointer}/type`, 'a mount that is not a bind mount needs a type');
 
   if (type === 'cgroup') return cgroupOps(m, dest, pointer, parsed.flags, c, ops, deferred);
 
   let flags = parsed.flags;
   let bits = 0;
-  let source: string = m.source ?? '';
+  let source = m.source ?? '';
   let fallback = '';
   if (bind) {
     flags |= MS.BIND;
@@ -374,7 +376,7 @@ function mountOps(m: any, pointer: string, c: MountCtx, ops: PlanOp[], deferred:
  * hierarchy (a fresh cgroup mount in a cgroup namespace, else a bind of the container's own
  * directory) and symlinks for merged hierarchies (cpu -> cpu,cpuacct).
  */
-function cgroupOps(m: any, dest: string, pointer: string, optFlags: number, c: MountCtx, ops: PlanOp[], deferred: PlanOp[]): void {
+function cgroupOps(m: Mount, dest: string, pointer: string, optFlags: number, c: MountCtx, ops: PlanOp[], deferred: PlanOp[]): void {
   // The caller should pass the layout (hostCgroupMounts(manager.dirs)); reading it here is the
   // one I/O of this module, and keeps configs with a cgroup mount working when it does not.
   let host = c.cgroup;

@@ -57,7 +57,7 @@ export function create(o: CreateOptions): { pid: number } {
   const loaded = loadBundle(o.bundle);
   time.mark('config');
   for (const w of loaded.warnings) warn(w);
-  const config = loaded.config as any;
+  const config = loaded.config;
   const terminal = !!config.process?.terminal;
   if (terminal && !o.consoleSocket && !o.onConsole) {
     throw new OcirtError('cannot allocate tty if runc will detach without setting console socket'.replace('runc', 'ocirt'));
@@ -184,7 +184,7 @@ export function create(o: CreateOptions): { pid: number } {
             break;
           case 'create-container-hooks':
             // runc runs them from its init, whose environment is the process's by then.
-            require('./spawn').runHooksInContainer(ev.pid, (config.hooks?.createContainer ?? []).map((h: Hook) => (h.env ? h : { ...h, env: config.process.env ?? [] })), stateJson(), rec.rootfs);
+            require('./spawn').runHooksInContainer(ev.pid, (config.hooks?.createContainer ?? []).map((h: Hook) => (h.env ? h : { ...h, env: config.process?.env ?? [] })), stateJson(), rec.rootfs);
             break;
           case 'fd':
             if (ev.purpose === 'console') {
@@ -194,7 +194,8 @@ export function create(o: CreateOptions): { pid: number } {
                 o.onConsole!(ev.fd);
               }
             } else if (ev.purpose === 'seccomp-listener') {
-              native().sendFd(config.linux.seccomp.listenerPath, ev.fd, seccompListenerMessage(config, stateJson(), ev.pid));
+              // buildPlan refused a listener without a listenerPath.
+              native().sendFd(config.linux!.seccomp!.listenerPath!, ev.fd, seccompListenerMessage(config, stateJson(), ev.pid));
             }
             break;
         }

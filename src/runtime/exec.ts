@@ -24,6 +24,7 @@ import { native } from '../native';
 import { forwardSignals } from './signals';
 import { containerSeccomp, seccompListenerMessage } from './create';
 import { warn, debug } from '../log';
+import type { Process, Spec } from '../spec/types';
 
 export interface ExecOptions {
   root: string;
@@ -59,7 +60,7 @@ export async function exec(o: ExecOptions): Promise<number> {
   // A created container qualifies, as in runc: its init is parked after the pivot, every namespace is complete.
   if (c.status !== 'running' && c.status !== 'paused' && c.status !== 'created') throw wrongState(c, 'exec in');
   const rec = c.record;
-  const config = (readSavedConfig(c.dir) ?? loadBundle(rec.bundle).config) as any;
+  const config = (readSavedConfig(c.dir) ?? loadBundle(rec.bundle).config) as Spec;
   const proc = o.processFile ? readProcessFile(o.processFile, config) : processFromFlags(config.process, o);
 
   let relay: { done: Promise<void> } | undefined;
@@ -96,7 +97,7 @@ export async function exec(o: ExecOptions): Promise<number> {
           }
         } else if (ev.type === 'fd' && ev.purpose === 'seccomp-listener') {
           const { ociState } = require('./container') as typeof import('./container');
-          native().sendFd(config.linux.seccomp.listenerPath, ev.fd, seccompListenerMessage(config, JSON.stringify(ociState(c)), ev.pid));
+          native().sendFd(config.linux!.seccomp!.listenerPath!, ev.fd, seccompListenerMessage(config, JSON.stringify(ociState(c)), ev.pid));
         }
       },
     }).pid;
@@ -166,8 +167,8 @@ function subCgroupPlacement(cg: import('../cgroups').CgroupManager, specs: strin
  * process, every namespace joined through the init (/proc/<pid>/ns/<file>; those the config
  * joined by path are the init's too), and no hooks.
  */
-export function execConfig(config: any, proc: any, initPid: number): any {
-  const namespaces = (config.linux?.namespaces ?? []).map((ns: { type: string }) => ({ type: ns.type, path: `/proc/${initPid}/ns/${NAMESPACES[ns.type].file}` }));
+export function execConfig(config: Spec, proc: Process, initPid: number): Spec {
+  const namespaces = (config.linux?.namespaces ?? []).map((ns) => ({ type: ns.type, path: `/proc/${initPid}/ns/${NAMESPACES[ns.type].file}` }));
   return { ...config, process: proc, linux: { ...config.linux, namespaces }, hooks: undefined };
 }
 
@@ -178,7 +179,11 @@ export function processFromFlags(base: any, o: ProcessFlags): any {
   const p = structuredClone(base ?? {});
   p.args = o.args;
   if (!p.args.length) throw new OcirtError('exec needs a command to run, or --process');
-  if (o.cwd) p.cwd = o.cwd;
+  if (o.cwd) {
+    // The one process field a flag sets as free text: checked here, as config.json's cwd is by semantic.ts.
+    if (!o.cwd.startsWith('/')) throw new OcirtError(`--cwd "${o.cwd}": must be an absolute path`);
+    p.cwd = o.cwd;
+  }
   if (o.apparmor) p.apparmorProfile = o.apparmor;
   if (o.processLabel) p.selinuxLabel = o.processLabel;
   p.terminal = o.tty;
@@ -257,8 +262,11 @@ function readProcessFile(file: string, config: any): any {
   const p = parsed.value as any;
   if (p === null || typeof p !== 'object' || Array.isArray(p)) throw new OcirtError(`${file}:1:1: must be a JSON object (a runtime-spec process)`);
   const { schemaProblems } = require('../spec/validate') as typeof import('../spec/validate');
+  const { processProblems } = require('../spec/semantic') as typeof import('../spec/semantic');
+  // As load.ts checks a config.json: the schema, then the rules it cannot say (the plan relies on both).
   const problems = schemaProblems('config', { ...config, process: p }).filter((x) => x.pointer === '/process' || x.pointer.startsWith('/process/'));
-  if ((!Array.isArray(p.args) || p.args.length === 0) && !problems.some((x) => x.pointer === '/process/args')) problems.unshift({ pointer: '/process/args', message: 'must name the program to run (a non-empty array of strings)' });
+  const schemaAt = new Set(problems.map((x) => x.pointer));
+  problems.push(...processProblems({ ...config, process: p }).filter((x) => !schemaAt.has(x.pointer)));
   if (problems.length) {
     const lines = problems.map((x) => {
       const ptr = x.pointer.slice('/process'.length);

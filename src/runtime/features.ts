@@ -7,9 +7,8 @@
 import * as fs from 'node:fs';
 import { SPEC_VERSION } from '../cli/main-constants';
 import { HOOK_PHASES } from '../hooks/phases';
-import { MPOL_FLAGS, MPOL_MODES } from '../plan/ops';
-
-const NAMESPACES = ['cgroup', 'ipc', 'mount', 'network', 'pid', 'time', 'user', 'uts'];
+import { MPOL_FLAGS, MPOL_MODES, NAMESPACES } from '../plan/ops';
+import type { Features } from '../spec/types';
 
 function lsmEnabled(name: 'apparmor' | 'selinux'): boolean {
   try {
@@ -20,7 +19,7 @@ function lsmEnabled(name: 'apparmor' | 'selinux'): boolean {
   }
 }
 
-export function features(): Record<string, unknown> {
+export function features(): Features {
   const { supportedMountOptions } = require('../plan/rootfs') as typeof import('../plan/rootfs');
   const { seccompFeatures } = require('../seccomp') as typeof import('../seccomp');
   const { cgroupFeatures } = require('../cgroups') as typeof import('../cgroups');
@@ -31,7 +30,7 @@ export function features(): Record<string, unknown> {
     hooks: [...HOOK_PHASES],
     mountOptions: supportedMountOptions(),
     linux: {
-      namespaces: NAMESPACES,
+      namespaces: Object.keys(NAMESPACES).sort(),
       capabilities: [...CAPABILITIES],
       cgroup: cgroupFeatures(),
       seccomp: seccompFeatures(),

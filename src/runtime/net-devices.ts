@@ -8,18 +8,14 @@
  */
 import { spawnSync } from 'node:child_process';
 import { OcirtError } from '../errors';
+import { pointerJoin } from '../spec/pointer';
 
 interface Addr {
-  family: string;
   local: string;
   prefixlen: number;
   scope?: string;
   dynamic?: boolean;
   broadcast?: string;
-}
-
-function escapePointer(s: string): string {
-  return s.replace(/~/g, '~0').replace(/\//g, '~1');
 }
 
 function ip(args: string[], pointer: string, what: string, netnsPid?: number): string {
@@ -46,7 +42,7 @@ export function keptAddresses(ipJson: string): Addr[] {
 
 export function moveNetDevices(pid: number, devices: Record<string, { name?: string }> | undefined): void {
   for (const [host, dev] of Object.entries(devices ?? {})) {
-    const pointer = `/linux/netDevices/${escapePointer(host)}`;
+    const pointer = pointerJoin('/linux/netDevices', host);
     const want = dev?.name || host;
     const addrs = keptAddresses(ip(['-j', 'addr', 'show', 'dev', host], pointer, `network device "${host}" of the host`));
     const before = linkNames(pid, pointer);

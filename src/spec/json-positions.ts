@@ -26,6 +26,7 @@
  * built). json-source-map also rounds 18446744073709551615 to a double, and neither reports
  * duplicate keys, so both would need a second pass over the text for what this one gives.
  */
+import { pointerJoin } from './pointer';
 
 export interface Position {
   line: number;
@@ -54,34 +55,6 @@ export class JsonSyntaxError extends Error {
 }
 
 export const MAX_DEPTH = 256;
-
-/** Escapes one reference token for a JSON pointer (RFC 6901). */
-export function escapePointerToken(token: string): string {
-  return token.indexOf('~') < 0 && token.indexOf('/') < 0 ? token : token.replace(/~/g, '~0').replace(/\//g, '~1');
-}
-
-export function pointerJoin(base: string, token: string | number): string {
-  return `${base}/${typeof token === 'number' ? token : escapePointerToken(token)}`;
-}
-
-/** Splits a JSON pointer into its unescaped reference tokens. */
-export function pointerTokens(pointer: string): string[] {
-  if (pointer === '') return [];
-  return pointer
-    .slice(1)
-    .split('/')
-    .map((t) => (t.indexOf('~') < 0 ? t : t.replace(/~1/g, '/').replace(/~0/g, '~')));
-}
-
-/** The value at a pointer, or undefined. */
-export function valueAt(root: unknown, pointer: string): unknown {
-  let v: any = root;
-  for (const t of pointerTokens(pointer)) {
-    if (v === null || typeof v !== 'object' || !Object.prototype.hasOwnProperty.call(v, t)) return undefined;
-    v = v[t];
-  }
-  return v;
-}
 
 /**
  * The position of the value at `pointer` or, when there is none (a missing property), of the
@@ -119,6 +92,9 @@ const enum C {
   LBRACE = 123,
   RBRACE = 125,
 }
+
+/** The one-character escapes of a JSON string, by the character after the backslash (\u apart). */
+const ESCAPES: Readonly<Record<number, string>> = { [C.QUOTE]: '"', [C.BACKSLASH]: '\\', [C.SLASH]: '/', 98: '\b', 102: '\f', 110: '\n', 114: '\r', 116: '\t' };
 
 /** A character for a message: printable ones quoted, others as U+XXXX. */
 function showChar(code: number): string {
@@ -174,42 +150,17 @@ export function parseJsonWithPositions(text: string): ParsedJson {
       if (c === C.BACKSLASH) {
         out += text.slice(start, i);
         const e = text.charCodeAt(i + 1);
-        switch (e) {
-          case C.QUOTE:
-            out += '"';
-            break;
-          case C.BACKSLASH:
-            out += '\\';
-            break;
-          case C.SLASH:
-            out += '/';
-            break;
-          case 98: // b
-            out += '\b';
-            break;
-          case 102: // f
-            out += '\f';
-            break;
-          case 110: // n
-            out += '\n';
-            break;
-          case 114: // r
-            out += '\r';
-            break;
-          case 116: // t
-            out += '\t';
-            break;
-          case 117: {
-            // u
-            const hex = text.slice(i + 2, i + 6);
-            if (!/^[0-9a-fA-F]{4}$/.test(hex)) fail(`invalid escape "\\u${hex.replace(/[^\x21-\x7e].*$/s, '')}" in a string: \\u takes four hex digits`);
-            out += String.fromCharCode(parseInt(hex, 16));
-            i += 4;
-            break;
-          }
-          default:
-            if (i + 1 >= n) fail('unterminated string (the file ends inside it)', open);
-            fail(`invalid escape "\\${String.fromCharCode(e)}" in a string`);
+        const simple = ESCAPES[e];
+        if (simple !== undefined) out += simple;
+        else if (e === 117) {
+          // \u
+          const hex = text.slice(i + 2, i + 6);
+          if (!/^[0-9a-fA-F]{4}$/.test(hex)) fail(`invalid escape "\\u${hex.replace(/[^\x21-\x7e].*$/s, '')}" in a string: \\u takes four hex digits`);
+          out += String.fromCharCode(parseInt(hex, 16));
+          i += 4;
+        } else {
+          if (i + 1 >= n) fail('unterminated string (the file ends inside it)', open);
+          fail(`invalid escape "\\${String.fromCharCode(e)}" in a string`);
         }
         i += 2;
         start = i;

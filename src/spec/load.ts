@@ -9,7 +9,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { OcirtError, OcirtErrors, describeSystemError } from '../errors';
-import { JsonSyntaxError, parseJsonWithPositions, positionOf, pointerTokens, valueAt, ParsedJson } from './json-positions';
+import { JsonSyntaxError, parseJsonWithPositions, positionOf, ParsedJson } from './json-positions';
+import { pointerTokens, valueAt } from './pointer';
 import { schemaProblems, describeFound, Problem } from './validate';
 import { semanticCheck } from './semantic';
 import type { Spec } from './types';

@@ -38,7 +38,8 @@
  * paths, maskedPaths, readonlyPaths, state bundle) are not repeated here.
  */
 import { capabilityNumber, CAPABILITY_SETS } from './capabilities';
-import { pointerJoin } from './json-positions';
+import { pointerJoin } from './pointer';
+import { RLIMITS } from './rlimits';
 import type { Problem } from './validate';
 import type { Spec } from './types';
 
@@ -47,25 +48,8 @@ export interface SemanticResult {
   warnings: Problem[];
 }
 
-/** The resource names of getrlimit(2) on Linux. */
-export const LINUX_RLIMITS: readonly string[] = [
-  'RLIMIT_AS',
-  'RLIMIT_CORE',
-  'RLIMIT_CPU',
-  'RLIMIT_DATA',
-  'RLIMIT_FSIZE',
-  'RLIMIT_LOCKS',
-  'RLIMIT_MEMLOCK',
-  'RLIMIT_MSGQUEUE',
-  'RLIMIT_NICE',
-  'RLIMIT_NOFILE',
-  'RLIMIT_NPROC',
-  'RLIMIT_RSS',
-  'RLIMIT_RTPRIO',
-  'RLIMIT_RTTIME',
-  'RLIMIT_SIGPENDING',
-  'RLIMIT_STACK',
-];
+/** The resource names of getrlimit(2) on Linux, sorted (as the message lists them). */
+const LINUX_RLIMITS: readonly string[] = Object.keys(RLIMITS).sort();
 
 const IPC_SYSCTLS = new Set(['kernel.msgmax', 'kernel.msgmnb', 'kernel.msgmni', 'kernel.sem', 'kernel.shmall', 'kernel.shmmax', 'kernel.shmmni', 'kernel.shm_rmid_forced']);
 const NO_ERRNO_ACTIONS = new Set(['SCMP_ACT_KILL', 'SCMP_ACT_KILL_PROCESS', 'SCMP_ACT_KILL_THREAD', 'SCMP_ACT_TRAP', 'SCMP_ACT_ALLOW', 'SCMP_ACT_LOG', 'SCMP_ACT_NOTIFY']);
@@ -96,7 +80,8 @@ export function semanticCheck(config: Spec): SemanticResult {
 
   if (!windows && config.root === undefined) err('', 'missing required property "root" (the root filesystem; only Windows configs may leave it out)');
 
-  checkProcess(config, windows, err, warn);
+  checkProcess(config, windows, err);
+  dropUnknownCapabilities(config, warn);
 
   // Namespaces.
   const namespaces: Array<{ type: string; path?: string }> = Array.isArray(linux.namespaces) ? linux.namespaces : [];
@@ -223,7 +208,17 @@ function tooMany(list: unknown, max: number, pointer: string, what: string, err:
   if (Array.isArray(list) && list.length > max) err(pointer, `${list.length} ${what}; ocirt passes at most ${max}`);
 }
 
-function checkProcess(config: Spec, windows: boolean, err: (p: string, m: string) => void, warn: (p: string, m: string) => void): void {
+/**
+ * The rules of semanticCheck that concern /process alone, for a process that comes without a
+ * config.json of its own (exec --process): pointers are into the config, /process/....
+ */
+export function processProblems(config: Spec): Problem[] {
+  const errors: Problem[] = [];
+  checkProcess(config, config.windows !== undefined, (pointer, message) => errors.push({ pointer, message }));
+  return errors.filter((e) => e.pointer === '/process' || e.pointer.startsWith('/process/'));
+}
+
+function checkProcess(config: Spec, windows: boolean, err: (p: string, m: string) => void): void {
   const p = config.process;
   if (!isObject(p)) return;
   if (windows) {
@@ -270,8 +265,15 @@ function checkProcess(config: Spec, windows: boolean, err: (p: string, m: string
     });
   }
 
-  // Unknown capabilities: a warning each, and out of the set (after all are reported, so
-  // that the pointers name the places as written).
+}
+
+/**
+ * Unknown capabilities: a warning each, and out of the set (after all are reported, so that
+ * the pointers name the places as written).
+ */
+function dropUnknownCapabilities(config: Spec, warn: (p: string, m: string) => void): void {
+  const p = config.process;
+  if (!isObject(p)) return;
   const caps = p.capabilities;
   if (isObject(caps)) {
     for (const set of CAPABILITY_SETS) {

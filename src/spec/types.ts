@@ -10,6 +10,8 @@
  * bigint when a double cannot hold them exactly.
  */
 
+import type { HOOK_PHASES } from '../hooks/phases';
+
 export type Unknown = { [key: string]: unknown };
 
 export interface Spec {
@@ -140,8 +142,8 @@ export interface Hook {
   timeout?: number;
 }
 
-export const HOOK_NAMES = ['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop'] as const;
-export type HookName = (typeof HOOK_NAMES)[number];
+/** The phases of config.md, in the order a container meets them (src/hooks/phases.ts). */
+export type HookName = (typeof HOOK_PHASES)[number];
 
 export type Hooks = { [K in HookName]?: Hook[] };
 
@@ -277,8 +279,12 @@ export interface LinuxRdma {
   hcaObjects?: number;
 }
 
-export interface LinuxResources {
-  devices?: LinuxDeviceCgroup[];
+/**
+ * `D` is the device rule's shape: the spec's here; the cgroup drivers widen it for the rules of
+ * `ocirt update`, which no schema has checked (src/cgroups/types.ts).
+ */
+export interface LinuxResources<D = LinuxDeviceCgroup> {
+  devices?: D[];
   memory?: LinuxMemory;
   cpu?: LinuxCPU;
   blockIO?: LinuxBlockIO;

@@ -20,7 +20,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { OcirtError } from '../errors';
-import { pointerTokens, valueAt } from './json-positions';
+import { pointerTokens, valueAt } from './pointer';
 
 export type DocumentKind = 'config' | 'state' | 'features';
 

@@ -2,6 +2,7 @@
 import * as path from 'node:path';
 import { OcirtError } from '../errors';
 
+/** --root when none is given (src/cli/table.ts; addon/fastpath.c writes it again, in C). */
 export const DEFAULT_ROOT = '/run/ocirt';
 
 // runc's character set; the first character may not be a dot, which also rules out "." and "..".

@@ -138,6 +138,14 @@ test('--process: a runtime-spec process JSON; bad JSON and empty args are named 
     r = rt.run(['exec', `--process=${file}`, id]);
     assert.is(r.status, 255);
     assert.match(r.stderr, /process\.json:1:\d+ \/args: /);
+    // The rules beyond the schema (semantic.ts) hold for a process file as for config.json.
+    fs.writeFileSync(file, JSON.stringify({ args: ['/bin/true'], cwd: '/', rlimits: [{ type: 'RLIMIT_NOFILE', soft: 10, hard: 5 }] }));
+    r = rt.run(['exec', '-p', file, id]);
+    assert.is(r.status, 255);
+    assert.match(r.stderr, /process\.json:1:\d+ \/rlimits\/0: soft limit 10 is above hard limit 5/);
+    r = rt.run(['exec', '--cwd', 'tmp', id, '/bin/true']);
+    assert.is(r.status, 255);
+    assert.match(r.stderr, /--cwd "tmp": must be an absolute path/);
   }));
 
 test('--detach with --pid-file: the process runs on in the container\'s cgroup and namespaces', () =>

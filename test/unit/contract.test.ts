@@ -15,7 +15,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { nativeTest } from '../../src/native';
+import { nativeTest } from '../helpers/native-test';
 import { encodePlan } from '../../src/plan/encode';
 import { ProcessOp as P } from '../../src/plan/ops';
 

@@ -12,7 +12,7 @@ import { execConfig, processFromFlags, ProcessFlags, subCgroupDirs } from '../..
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { nativeTest } from '../../src/native';
+import { nativeTest } from '../helpers/native-test';
 import { defaultTestConfig } from '../helpers/bundle';
 import { fastParse } from '../../src/cli/fast-parse';
 import { COMMANDS } from '../../src/cli/table';

@@ -11,7 +11,7 @@ import { buildPlan, BuildOptions, Plan } from '../../src/plan/build';
 import { encodePlan } from '../../src/plan/encode';
 import { ProcessOp as P } from '../../src/plan/ops';
 import { childErrorMessage } from '../../src/runtime/spawn';
-import { nativeTest, DryRunResult } from '../../src/native';
+import { nativeTest, DryRunResult } from '../helpers/native-test';
 import { defaultTestConfig } from '../helpers/bundle';
 
 const PR = { SET_PDEATHSIG: 1, SET_DUMPABLE: 4, SET_KEEPCAPS: 8, CAPBSET_DROP: 24, SET_NO_NEW_PRIVS: 38, CAP_AMBIENT: 47 };
@@ -81,7 +81,7 @@ test('seccomp: before the capabilities drop without no_new_privs, after them wit
   assert.ok(nnpAt < s1.indexOf('seccomp'));
   assert.ok(s1.indexOf('capset') < s1.indexOf('seccomp'));
   const priv = dry(plan((c) => {
-    c.linux.seccomp = {};
+    c.linux.seccomp = { listenerPath: '/run/agent.sock' };
     c.process.noNewPrivileges = false;
   }, { seccomp: { ...seccomp, notify: true } }));
   const s2 = names(priv);

@@ -4,6 +4,7 @@ import { buildRootfsOps, bindSourcesToOpen, hostCgroupMounts, idmapRequests, sys
 import { MS, MOUNT_ATTR, MountBits, PivotMode, RootfsOp } from '../../src/plan/mount-ops';
 import { defaultTestConfig } from '../helpers/bundle';
 import type { PlanOp } from '../../src/plan/op';
+import type { Mount, Spec } from '../../src/spec/types';
 
 const K = RootfsOp;
 const bundle = '/b';
@@ -96,7 +97,6 @@ test('linux.devices: config replaces a default of the same path, modes and owner
   assert.is(nul.pointer, '/linux/devices/0');
   assert.is(devs[6].ints[5], 'c'.charCodeAt(0));
   assert.is(devs[7].ints[5], 'p'.charCodeAt(0));
-  throwsAt(() => build((c) => (c.linux.devices = [{ path: '/dev/x', type: 'z', major: 1, minor: 1 }])), '/linux/devices/0/type', /invalid device type/);
 });
 
 test('user namespace: devices are bound from the host', () => {
@@ -148,7 +148,6 @@ test('rootfsPropagation: flags for /, its parent and after the pivot', () => {
   assert.equal(p('shared'), [MS.SHARED, MS.PRIVATE, MS.SHARED]);
   assert.equal(p('runbindable'), [MS.UNBINDABLE | MS.REC, MS.PRIVATE, MS.UNBINDABLE | MS.REC]);
   assert.is(build((c) => (c.linux.rootfsPropagation = 'shared'))[1].pointer, '/linux/rootfsPropagation');
-  throwsAt(() => build((c) => (c.linux.rootfsPropagation = 'bogus')), '/linux/rootfsPropagation', /unknown propagation/);
 });
 
 test('--no-pivot: MS_MOVE + chroot; [r]private refused as in runc', () => {
@@ -189,10 +188,9 @@ test('sysctlPath: dotted and slashed forms, bad names', () => {
   for (const bad of ['kernel..x', 'net/../../etc', '.x', 'a/']) assert.throws(() => sysctlPath(bad, '/p'), /invalid sysctl name/);
 });
 
-test('hostname and domainname need a UTS namespace', () => {
+test('hostname and domainname (their UTS namespace is semantic.ts\'s rule)', () => {
   const ops = build((c) => (c.domainname = 'example.org'));
   assert.equal(of(ops, K.Domainname)[0].strs, ['example.org']);
-  throwsAt(() => build((c) => (c.linux.namespaces = c.linux.namespaces.filter((n: any) => n.type !== 'uts'))), '/hostname', /UTS namespace/);
 });
 
 test('masked paths: duplicates dropped (by clean path)', () => {
@@ -224,19 +222,18 @@ test('idmapped mounts: the fd and the recursive bit in the op; refusals by point
   assert.equal([Number(m[6].ints[4]) & (MountBits.Idmap | MountBits.IdmapRecursive), m[6].ints[5]], [MountBits.Idmap, 41]);
   assert.equal([Number(m[7].ints[4]) & (MountBits.Idmap | MountBits.IdmapRecursive), m[7].ints[5]], [MountBits.Idmap | MountBits.IdmapRecursive, 42]);
   assert.is(m[0].ints[5], -1);
-  assert.equal(idmapRequests({ mounts: [{ destination: '/a', source: '/x', options: ['bind'], uidMappings: maps, gidMappings: [{ containerID: 1, hostID: 2, size: 3 }] }] }), [{ mountIndex: 0, uidMap: '0 1000 10\n', gidMap: '1 2 3\n' }]);
+  assert.equal(idmapRequests({ ociVersion: '1.3.0', mounts: [{ destination: '/a', source: '/x', options: ['bind'], uidMappings: maps, gidMappings: [{ containerID: 1, hostID: 2, size: 3 }] }] }), [{ mountIndex: 0, uidMap: '0 1000 10\n', gidMap: '1 2 3\n' }]);
   // in a container with its own user namespace: refused (the child could not attach it)
-  const userns = { linux: { namespaces: [{ type: 'user' }], uidMappings: maps, gidMappings: maps }, mounts: [{ destination: '/a', source: '/x', options: ['bind', 'idmap'] }] };
+  const userns: Spec = { ociVersion: '1.3.0', linux: { namespaces: [{ type: 'user' }], uidMappings: maps, gidMappings: maps }, mounts: [{ destination: '/a', source: '/x', options: ['bind', 'idmap'] }] };
   throwsAt(() => idmapRequests(userns), '/mounts/0/options', /own user namespace are not supported yet/);
   throwsAt(() => build((c) => c.mounts.push({ destination: '/x', source: '/x', options: ['rbind', 'idmap'] })), '/mounts/6/options/1', /needs a new user namespace/);
   throwsAt(() => build((c) => c.mounts.push({ destination: '/x', type: 'tmpfs', source: 't', options: ['idmap'], uidMappings: maps, gidMappings: maps })), '/mounts/6/options', /bind mounts only/);
   throwsAt(() => build((c) => c.mounts.push({ destination: '/x', source: '/x', options: ['rbind'], uidMappings: maps })), '/mounts/6/gidMappings', /go together/);
 });
 
-test('destinations: "/" refused, relative taken from /, /proc guarded', () => {
+test('destinations: "/" refused (also "" made "/" by semantic.ts), /proc guarded', () => {
   throwsAt(() => build((c) => c.mounts.push({ destination: '//', type: 'tmpfs', source: 't' })), '/mounts/6/destination', /root of the container/);
-  const rel = of(build((c) => c.mounts.push({ destination: 'opt/x', type: 'tmpfs', source: 't' })), K.Mount)[6];
-  assert.is(rel.strs[1], '/opt/x');
+  throwsAt(() => build((c) => c.mounts.push({ destination: '', type: 'tmpfs', source: 't' })), '/mounts/6/destination', /root of the container/);
   const lx = of(build((c) => c.mounts.push({ destination: '/proc/meminfo', source: '/var/lib/lxcfs/proc/meminfo', options: ['bind'] })), K.Mount)[6];
   assert.ok(Number(lx.ints[4]) & MountBits.MayTargetProc);
   const other = of(build((c) => c.mounts.push({ destination: '/proc/sys/x', type: 'tmpfs', source: 't' })), K.Mount)[6];
@@ -333,7 +330,7 @@ test('bind sources ocirt opens for a user namespace: not on a read-only mount, n
     '3 1 0:6 / /ro ro,relatime - ext4 /dev/sdb ro',
     '4 1 0:7 / /data/with\\040sub/inner rw - tmpfs t rw',
   ].join('\n');
-  const config = (mounts: any[], userns = true) => ({ mounts, linux: { namespaces: userns ? [{ type: 'user' }, { type: 'mount' }] : [{ type: 'mount' }] } });
+  const config = (mounts: Mount[], userns = true): Spec => ({ ociVersion: '1.3.0', mounts, linux: { namespaces: userns ? [{ type: 'user' }, { type: 'mount' }] : [{ type: 'mount' }] } });
   const mounts = [
     { destination: '/a', source: '/srv/vol', options: ['rbind'] },
     { destination: '/b', source: '/ro/vol', options: ['bind'] },

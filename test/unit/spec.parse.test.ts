@@ -2,15 +2,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import {
-  parseJsonWithPositions,
-  JsonSyntaxError,
-  pointerJoin,
-  pointerTokens,
-  positionOf,
-  valueAt,
-  MAX_DEPTH,
-} from '../../src/spec/json-positions';
+import { parseJsonWithPositions, JsonSyntaxError, positionOf, MAX_DEPTH } from '../../src/spec/json-positions';
+import { pointerJoin, pointerTokens, valueAt } from '../../src/spec/pointer';
 
 const FIXTURES = path.resolve(__dirname, '../../../test/fixtures/spec');
 

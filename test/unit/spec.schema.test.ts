@@ -6,7 +6,7 @@ import * as vm from 'node:vm';
 import { OcirtErrors, OcirtError } from '../../src/errors';
 import { parseConfig } from '../../src/spec/load';
 import { schemaProblems, validateState, validateFeatures, VALIDATORS_FILE, wrapModule, compareSemver } from '../../src/spec/validate';
-import { pointerTokens } from '../../src/spec/json-positions';
+import { pointerTokens } from '../../src/spec/pointer';
 
 const FIXTURES = path.resolve(__dirname, '../../../test/fixtures/spec');
 const full = () => JSON.parse(fs.readFileSync(path.join(FIXTURES, 'valid', 'full.json'), 'utf8'));

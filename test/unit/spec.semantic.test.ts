@@ -2,7 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { OcirtErrors, OcirtError } from '../../src/errors';
 import { parseConfig } from '../../src/spec/load';
-import { sysctlNamespace } from '../../src/spec/semantic';
+import { processProblems, sysctlNamespace } from '../../src/spec/semantic';
 
 /** A small valid Linux config to change one thing in. */
 function base(): any {
@@ -252,6 +252,19 @@ test('duplicate keys warn at the repeated key and keep the last value', () => {
   const r = parseConfig(text);
   assert.equal(r.warnings, ['config.json:4:11 /root: duplicate key "root": the last one is used']);
   assert.equal(r.config.root, { path: 'rootfs' });
+});
+
+test('processProblems: the /process rules alone (exec --process), the config left as it is', () => {
+  const c = base();
+  c.linux.timeOffsets = { monotonic: { secs: 1 } }; // a /linux problem: not the process's
+  c.process.rlimits = [{ type: 'RLIMIT_NOFILE', soft: 10, hard: 5 }];
+  c.process.cwd = 'rel';
+  c.process.capabilities = { bounding: ['CAP_NOPE'] };
+  assert.equal(processProblems(c).map((p) => `${p.pointer}: ${p.message}`), [
+    '/process/cwd: must be an absolute path (a string that starts with "/"), but found "rel"',
+    '/process/rlimits/0: soft limit 10 is above hard limit 5',
+  ]);
+  assert.equal(c.process.capabilities.bounding, ['CAP_NOPE'], 'unknown capabilities are the plan\'s to warn about here');
 });
 
 test.run();
