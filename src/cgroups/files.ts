@@ -5,7 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { OcirtError, ERRNO_TEXT } from '../errors';
+import { OcirtError, errnoText, systemErrorText } from '../errors';
 import type { CgroupHost } from './types';
 
 export function readText(file: string): string | undefined {
@@ -59,13 +59,13 @@ export class Writer {
       if (code === 'ENOENT') {
         throw new OcirtError(`${pointer}: ${missingWhy(dir, file, controller)}`, { pointer, code });
       }
-      throw new OcirtError(`${pointer}: open ${p}: ${ERRNO_TEXT[code ?? ''] ?? code}`, { pointer, code });
+      throw new OcirtError(`${pointer}: open ${p}: ${systemErrorText(e)}`, { pointer, code });
     }
     try {
       fs.writeSync(fd, v);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code ?? '';
-      const text = ERRNO_TEXT[code] ?? code.toLowerCase();
+      const text = systemErrorText(e);
       const why =
         code === 'EBUSY' && /memory|memsw/.test(file)
           ? `cannot set ${v}: the limit is below the current usage or conflicts with another limit (write ${file}: ${text})`
@@ -110,7 +110,7 @@ export function rmdirRetry(dir: string, timeoutMs: number): void {
       const code = (e as NodeJS.ErrnoException).code;
       if (code === 'ENOENT') return;
       if (code !== 'EBUSY' && code !== 'ENOTEMPTY' && code !== 'EAGAIN') throw e;
-      if (Date.now() >= deadline) throw new OcirtError(`remove cgroup ${dir}: ${ERRNO_TEXT[code]}`, { code });
+      if (Date.now() >= deadline) throw new OcirtError(`remove cgroup ${dir}: ${errnoText(code)}`, { code });
     }
     sleep(wait);
   }

@@ -1,11 +1,18 @@
 /**
- * Hooks that run in the runtime's namespace (prestart, createRuntime, poststart, poststop):
- * each gets the container's state JSON on stdin, its own args and env (the runtime's
- * environment when it has none; argv[0] from args[0]),
- * and is killed after `timeout` seconds. The caller decides what a failure means (runtime-spec
- * 1.3: before start it aborts the container, poststart fails it, poststop only warns).
+ * The one hook runner. Each hook gets the container's state JSON on stdin, its own args and env
+ * (the runtime's environment when it has none; argv[0] from args[0]), and is killed after
+ * `timeout` seconds. Hooks of the runtime's namespace (prestart, createRuntime, poststart,
+ * poststop) run here with spawnSync; createContainer hooks run in the init's namespaces
+ * (runtime/spawn.ts inContainer gives runHooks the way to start them); startContainer hooks run
+ * inside the container from the init (addon/child_exec.cc), after ocirt has returned, with the
+ * same words. The caller decides what a failure means (runtime-spec 1.3: before start it aborts
+ * the container, poststart fails it, poststop only warns).
+ *
+ * A failure reads "<phase> hook <path> (config.json /hooks/<phase>/<i>): <why>[: <output>]",
+ * `why` in runc's words, which engines and people know from runc: "exit status 4", "signal:
+ * killed", "hook ran past specified timeout of 1.0s", or the errno text when it could not start.
  */
-import { OcirtError } from '../errors';
+import { OcirtError, configError, errnoText, errnoCode } from '../errors';
 
 export interface Hook {
   path: string;
@@ -14,12 +21,31 @@ export interface Hook {
   timeout?: number;
 }
 
+export type HookPhase = (typeof import('./phases').HOOK_PHASES)[number];
+
+/** How one hook ended. */
+export interface HookOutcome {
+  /**
+   * It never ran: the errno of the failed start (a number or Node's code: the message is its
+   * text), and what failed when that is not the hook's own path.
+   */
+  startError?: { errno?: number | string; message?: string };
+  timedOut?: boolean;
+  /** The signal that ended it. */
+  signal?: number;
+  /** Its exit status. */
+  status?: number;
+  /** What it wrote to stdout and stderr, for the error. */
+  output?: string;
+}
+
+/** Starts one hook with the state on stdin and waits for it. */
+export type HookExec = (h: Hook, stdin: string) => HookOutcome;
+
 /** The runtime's environment as KEY=value entries: what a hook without `env` gets. */
 export function runtimeEnv(): string[] {
   return Object.entries(process.env).map(([k, v]) => `${k}=${v}`);
 }
-
-export type HookPhase = (typeof import('./phases').HOOK_PHASES)[number];
 
 /**
  * A hook's environment: its `env`, or when the config gives none (absent or null, not an empty
@@ -35,43 +61,79 @@ function envObject(env: string[] | undefined | null): Record<string, string> {
   return out;
 }
 
-/**
- * Runs one phase's hooks in order; throws at the first that fails, naming it and its pointer.
- * With `onFailure` (poststop: spec 1.3 has the runtime warn and go on as if the hook had
- * succeeded) each failure goes there and the next hook still runs.
- */
-export function runHooks(phase: HookPhase, hooks: Hook[] | undefined, stateJson: string, onFailure?: (message: string) => void): void {
-  (hooks ?? []).forEach((h, i) => {
-    if (!onFailure) return runHook(phase, h, i, stateJson);
-    try {
-      runHook(phase, h, i, stateJson);
-    } catch (e) {
-      onFailure((e as Error).message);
-    }
-  });
-}
-
-function runHook(phase: HookPhase, h: Hook, i: number, stateJson: string): void {
-  const where = `${phase} hook ${h.path} (config.json /hooks/${phase}/${i})`;
+/** A hook in the runtime's own namespaces. */
+export const inRuntime: HookExec = (h, stdin) => {
   // child_process costs every command ~5 ms to load; most containers have no hooks.
   const { spawnSync } = require('node:child_process') as typeof import('node:child_process');
   const r = spawnSync(h.path, (h.args ?? [h.path]).slice(1), {
     argv0: h.args?.[0] ?? h.path,
     env: envObject(h.env),
-    input: stateJson,
+    input: stdin,
     stdio: ['pipe', 'pipe', 'pipe'],
     timeout: h.timeout && h.timeout > 0 ? h.timeout * 1000 : undefined,
     killSignal: 'SIGKILL',
     encoding: 'utf8',
   });
+  const output = [r.stdout, r.stderr].map((s) => (s ?? '').trim()).filter(Boolean).join('\n');
   // A hook need not read the state: one that exits first makes the write fail with EPIPE,
   // and only its exit status counts.
-  if (r.error && (r.error as NodeJS.ErrnoException).code !== 'EPIPE') {
-    const code = (r.error as NodeJS.ErrnoException).code;
-    if (code === 'ETIMEDOUT') throw new OcirtError(`${where}: timed out after ${h.timeout}s`);
-    throw new OcirtError(`${where}: ${code === 'ENOENT' ? 'no such file or directory' : r.error.message}`);
+  const code = (r.error as NodeJS.ErrnoException | undefined)?.code;
+  if (r.error && code !== 'EPIPE') {
+    if (code === 'ETIMEDOUT') return { timedOut: true, output };
+    return { startError: code && /^E[A-Z0-9]+$/.test(code) ? { errno: code } : { message: r.error.message } };
   }
-  const stderr = (r.stderr ?? '').trim();
-  if (r.signal) throw new OcirtError(`${where}: killed by ${r.signal}${stderr ? ': ' + stderr : ''}`);
-  if (r.status !== 0) throw new OcirtError(`${where}: exit status ${r.status}${stderr ? ': ' + stderr : ''}`);
+  if (r.signal) return { signal: (require('node:os') as typeof import('node:os')).constants.signals[r.signal], output };
+  return { status: r.status ?? undefined, output };
+};
+
+/**
+ * Runs one phase's hooks in order (`exec` starts each; the runtime's namespaces by default);
+ * throws at the first that fails, naming it and its pointer. With `onFailure` (poststop: spec 1.3
+ * has the runtime warn and go on as if the hook had succeeded) each failure goes there and the
+ * next hook still runs.
+ */
+export function runHooks(
+  phase: HookPhase,
+  hooks: Hook[] | undefined,
+  stateJson: string,
+  onFailure?: (message: string) => void,
+  exec: HookExec = inRuntime,
+): void {
+  (hooks ?? []).forEach((h, i) => {
+    const failure = hookFailure(phase, h, i, exec(h, stateJson));
+    if (!failure) return;
+    if (!onFailure) throw failure;
+    onFailure(failure.message);
+  });
 }
+
+/** The error for a hook that ended this way, or undefined when it succeeded. */
+export function hookFailure(phase: HookPhase, h: Hook, i: number, r: HookOutcome): OcirtError | undefined {
+  let why: string;
+  let code: string | undefined;
+  if (r.startError !== undefined) {
+    const { errno, message } = r.startError;
+    why = message ?? (errno !== undefined ? errnoText(errno) : 'could not start');
+    code = typeof errno === 'number' ? errnoCode(errno) : errno;
+  } else if (r.timedOut) why = `hook ran past specified timeout of ${(h.timeout ?? 0).toFixed(1)}s`;
+  else if (r.signal !== undefined) why = `signal: ${signalText(r.signal)}`;
+  else if (r.status !== 0) why = `exit status ${r.status}`;
+  else return undefined;
+  const out = r.output?.trim();
+  return configError(`${phase} hook ${h.path}`, `/hooks/${phase}/${i}`, `: ${why}${out ? ': ' + out : ''}`, { code });
+}
+
+/** How runc (Go) names a signal that ended a process: "killed", "terminated", or "signal N". */
+export function signalText(n: number): string {
+  return SIGNAL_TEXT[n] ?? `signal ${n}`;
+}
+
+const SIGNAL_TEXT: Record<number, string> = {
+  1: 'hangup', 2: 'interrupt', 3: 'quit', 4: 'illegal instruction', 5: 'trace/breakpoint trap', 6: 'aborted',
+  7: 'bus error', 8: 'floating point exception', 9: 'killed', 10: 'user defined signal 1', 11: 'segmentation fault',
+  12: 'user defined signal 2', 13: 'broken pipe', 14: 'alarm clock', 15: 'terminated', 16: 'stack fault',
+  17: 'child exited', 18: 'continued', 19: 'stopped (signal)', 20: 'stopped', 21: 'stopped (tty input)',
+  22: 'stopped (tty output)', 23: 'urgent I/O condition', 24: 'CPU time limit exceeded', 25: 'file size limit exceeded',
+  26: 'virtual timer expired', 27: 'profiling timer expired', 28: 'window changed', 29: 'I/O possible',
+  30: 'power failure', 31: 'bad system call',
+};

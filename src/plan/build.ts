@@ -13,7 +13,7 @@
  * An exec plan (execProcess) joins the init's namespaces by path and keeps the process part
  * only: joins ForkInit NsReady rlimits [Console] apparmor ... resolve-exec Exec.
  */
-import { OcirtError } from '../errors';
+import { configError } from '../errors';
 import type { Hook, LinuxNamespaceType, Process, Spec } from '../spec/types';
 import { CAPABILITIES, capabilityNumber } from '../spec/capabilities';
 import { RLIMITS } from '../spec/rlimits';
@@ -71,7 +71,7 @@ export interface BuildOptions {
 const U64_MAX_AS_NUMBER = 2 ** 63;
 
 function fail(pointer: string, msg: string): never {
-  throw new OcirtError(`${msg} (config.json ${pointer})`, { pointer });
+  throw configError(msg, pointer);
 }
 
 function u64ish(v: unknown, pointer: string): bigint {

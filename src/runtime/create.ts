@@ -5,7 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { OcirtError, describeSystemError, ERRNO_TEXT } from '../errors';
+import { OcirtError, configError, systemErrorText, errnoText, errnoCode } from '../errors';
 import { containerDir, validateId, EXEC_FIFO } from '../state/paths';
 import { ContainerRecord, writeFileAtomic, writeRecord, nowRfc3339Nano, removeContainerDir, writeSavedConfig, writeIntent, Intent } from '../state/store';
 import { lockContainer } from '../state/lock';
@@ -13,7 +13,7 @@ import { procStartTime } from '../state/status';
 import { loadBundle } from '../spec/load';
 import { buildPlan } from '../plan/build';
 import { HostMounts, hostMountsBefore, removeHostMounts } from './host-mounts';
-import { spawnInit, hostFacts, listenFds, SyncEvent } from './spawn';
+import { spawnInit, hostFacts, listenFds, inContainer, SyncEvent } from './spawn';
 import { runHooks, Hook } from '../hooks/run';
 import { cgroupForCreate, describeCgroup } from './cgroup';
 import { ociState } from './container';
@@ -96,14 +96,14 @@ export function create(o: CreateOptions): { pid: number } {
   try {
     fs.mkdirSync(o.root, { recursive: true, mode: 0o711 });
   } catch (e) {
-    throw new OcirtError(`create ${path.resolve(o.root)}: ${describeSystemError(e).replace(/^\w+ \S+: /, '')}`);
+    throw new OcirtError(`create ${path.resolve(o.root)}: ${systemErrorText(e)}`, { code: (e as NodeJS.ErrnoException).code });
   }
   const dir = containerDir(o.root, o.id);
   try {
     fs.mkdirSync(dir, { mode: 0o711 });
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new OcirtError(`container "${o.id}" already exists`);
-    throw new OcirtError(`create ${dir}: ${describeSystemError(e).replace(/^\w+ \S+: /, '')}`);
+    throw new OcirtError(`create ${dir}: ${systemErrorText(e)}`, { code: (e as NodeJS.ErrnoException).code });
   }
   faultPoint('dir');
   // A delete --force may remove the directory between the mkdir and the lock (it sees no
@@ -140,7 +140,7 @@ export function create(o: CreateOptions): { pid: number } {
     faultPoint('config');
     const fifo = path.join(dir, EXEC_FIFO);
     const err = native().mkfifo(fifo, 0o600);
-    if (err) throw new OcirtError(`mkfifo ${fifo}: ${ERRNO_TEXT[errnoName(err)] ?? 'errno ' + err}`);
+    if (err) throw new OcirtError(`mkfifo ${fifo}: ${errnoText(err)}`, { code: errnoCode(err) });
     faultPoint('fifo');
     if (!noCgroup) {
       cg = cgPlanned;
@@ -184,7 +184,13 @@ export function create(o: CreateOptions): { pid: number } {
             break;
           case 'create-container-hooks':
             // runc runs them from its init, whose environment is the process's by then.
-            require('./spawn').runHooksInContainer(ev.pid, (config.hooks?.createContainer ?? []).map((h: Hook) => (h.env ? h : { ...h, env: config.process?.env ?? [] })), stateJson(), rec.rootfs);
+            runHooks(
+              'createContainer',
+              (config.hooks?.createContainer ?? []).map((h: Hook) => (h.env ? h : { ...h, env: config.process?.env ?? [] })),
+              stateJson(),
+              undefined,
+              inContainer(ev.pid, rec.rootfs),
+            );
             break;
           case 'fd':
             if (ev.purpose === 'console') {
@@ -322,8 +328,8 @@ function openIdmapUserns(reqs: import('../plan/rootfs').IdmapRequest[]): Map<num
       fds.set(r.mountIndex, native().idmapUserns(r.uidMap, r.gidMap));
     } catch (e) {
       const err = e as Error & { errno?: number };
-      const text = err.errno ? ERRNO_TEXT[errnoName(err.errno)] ?? err.message : err.message;
-      throw new OcirtError(`idmapped mount (config.json /mounts/${r.mountIndex}): ${text}`, { pointer: `/mounts/${r.mountIndex}` });
+      const text = err.errno ? errnoText(err.errno) : err.message;
+      throw configError('idmapped mount', `/mounts/${r.mountIndex}`, `: ${text}`, { code: err.errno ? errnoCode(err.errno) : undefined, cause: e });
     }
   }
   return fds;
@@ -400,10 +406,4 @@ function undoCreate(dir: string, pid: number, cg: CgroupManager | undefined, hos
   } catch (e) {
     warn(`cleanup after failed create: ${(e as Error).message}`);
   }
-}
-
-function errnoName(n: number): string {
-  const os = require('node:os') as typeof import('node:os');
-  for (const [k, v] of Object.entries(os.constants.errno)) if (v === n) return k;
-  return String(n);
 }

@@ -5,9 +5,8 @@
  * including a missing or corrupt record (remains.ts finds what the create made).
  */
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { OcirtError, ERRNO_TEXT } from '../errors';
+import { OcirtError, errnoText, errnoCode } from '../errors';
 import { lockContainer, lockTakerAlive, Lock } from '../state/lock';
 import { containerDir } from '../state/paths';
 import { Container, loadContainer, notExist, ociState } from './container';
@@ -30,8 +29,8 @@ function sleep(ms: number): void {
 function openInit(pid: number, startTime: string): number | undefined {
   const fd = native().pidfdOpen(pid);
   if (fd < 0) {
-    if (-fd === os.constants.errno.ESRCH) return undefined;
-    throw new OcirtError(`pidfd_open of init ${pid}: ${ERRNO_TEXT[errnoName(-fd)] ?? 'errno ' + -fd}`);
+    if (errnoCode(fd) === 'ESRCH') return undefined;
+    throw new OcirtError(`pidfd_open of init ${pid}: ${errnoText(fd)}`, { code: errnoCode(fd) });
   }
   if (procStartTime(pid) !== startTime) {
     fs.closeSync(fd);
@@ -120,11 +119,6 @@ export function destroy(root: string, c: Container): void {
     runHooks('poststop', rec.hooks.poststop as Hook[], JSON.stringify(ociState({ ...c, status: 'stopped' })), warn);
   }
   removeContainerDir(c.dir);
-}
-
-function errnoName(n: number): string {
-  for (const [k, v] of Object.entries(os.constants.errno)) if (v === n) return k;
-  return String(n);
 }
 
 /**

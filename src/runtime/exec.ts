@@ -280,7 +280,6 @@ function readProcessFile(file: string, config: any): any {
 
 /** A failure placed at /process/... names the process file, not config.json. */
 function inProcessFile(e: unknown, file: string): unknown {
-  if (!(e instanceof OcirtError) || !e.pointer?.startsWith('/process')) return e;
-  const ptr = e.pointer.slice('/process'.length) || '/';
-  return new OcirtError(e.message.replace(`(config.json ${e.pointer})`, `(${file} ${ptr})`), { pointer: e.pointer, code: e.code, cause: e });
+  if (!(e instanceof OcirtError) || !(e.pointer === '/process' || e.pointer?.startsWith('/process/'))) return e;
+  return e.inFile(file, e.pointer.slice('/process'.length) || '/');
 }

@@ -2,16 +2,16 @@
  * The TypeScript face of the addon's spawn: encode the plan, hand it over with the exec fifo,
  * and turn the child's failures (an op index and an errno) into the one error convention:
  *   mount proc on /proc (config.json /mounts/1): mount: operation not permitted
- * Also runs createContainer hooks inside the init's namespaces (runHooksInContainer), and reads
+ * Also starts createContainer hooks inside the init's namespaces (inContainer), and reads
  * the host facts buildPlan takes (hostFacts).
  */
 import * as fs from 'node:fs';
-import { OcirtError } from '../errors';
+import { OcirtError, configError, errnoCode } from '../errors';
 import type { Plan, HostFacts } from '../plan/build';
 import { encodePlan } from '../plan/encode';
-import { ERRNO, OP_INDEX_CGROUP_PLACEMENT } from '../plan/contract.gen';
+import { OP_INDEX_CGROUP_PLACEMENT } from '../plan/contract.gen';
 import { native, NativeChildError } from '../native';
-import type { Hook } from '../hooks/run';
+import type { HookExec } from '../hooks/run';
 import type { Placement } from '../cgroups/types';
 
 export type SyncEvent =
@@ -44,22 +44,28 @@ function isChildError(e: unknown): e is NativeChildError {
   return !!e && typeof e === 'object' && (e as any).childError === true;
 }
 
-/** The child's failure as the user reads it: the op's description, its place in config.json, the errno. */
+/**
+ * The child's failure as the user reads it: the op's description, its place in config.json, the
+ * errno. `placed` keeps the parts around the place (OcirtError.inFile).
+ */
 export function childErrorMessage(
   plan: Plan,
   e: { opIndex: number; errnoText: string; detail: string; fullMessage: boolean },
   cgroupPath?: string,
-): { message: string; pointer?: string } {
+): { message: string; pointer?: string; placed?: { head: string; tail: string } } {
   if (e.opIndex >>> 0 === CGROUP_PLACEMENT_OP) {
-    const pointer = '/linux/cgroupsPath';
-    return { message: `enter cgroup ${cgroupPath ?? ''} (config.json ${pointer}): ${e.detail}: ${e.errnoText}`, pointer };
+    return placedMessage(`enter cgroup ${cgroupPath ?? ''}`, '/linux/cgroupsPath', `: ${e.detail}: ${e.errnoText}`);
   }
   const op = plan.ops[e.opIndex];
   const pointer = op?.pointer || undefined;
   if (e.fullMessage) return { message: e.detail, pointer };
-  const where = pointer ? ` (config.json ${pointer})` : '';
   const what = op ? op.what : `op ${e.opIndex}`;
-  return { message: `${what}${where}: ${e.detail ? e.detail + ': ' : ''}${e.errnoText}`, pointer };
+  const why = `: ${e.detail ? e.detail + ': ' : ''}${e.errnoText}`;
+  return pointer ? placedMessage(what, pointer, why) : { message: what + why };
+}
+
+function placedMessage(head: string, pointer: string, tail: string): { message: string; pointer: string; placed: { head: string; tail: string } } {
+  return { message: configError(head, pointer, tail).message, pointer, placed: { head, tail } };
 }
 
 /** The op index the child reports a failure of its own cgroup move with. */
@@ -103,8 +109,8 @@ export function spawnInit(o: SpawnInitOptions): { pid: number } {
     return { pid };
   } catch (e) {
     if (isChildError(e)) {
-      const { message, pointer } = childErrorMessage(o.plan, e, o.cgroup?.path);
-      throw new OcirtError(message, { pointer, code: ERRNO[e.errno]?.[0], cause: e });
+      const { message, pointer, placed } = childErrorMessage(o.plan, e, o.cgroup?.path);
+      throw new OcirtError(message, { pointer, placed, code: errnoCode(e.errno), cause: e });
     }
     throw e;
   } finally {
@@ -113,14 +119,12 @@ export function spawnInit(o: SpawnInitOptions): { pid: number } {
 }
 
 /**
- * createContainer hooks: each runs in the namespaces of the init `pid` (its path resolved in
- * the runtime's mount namespace), with the state on stdin; the first failure throws, naming the
- * hook and its pointer as runHooks does.
+ * How createContainer hooks start (hooks/run.ts runHooks): each in the namespaces of the init
+ * `pid`, its path resolved in the runtime's mount namespace, with the rootfs as its cwd as runc
+ * runs them (never the host's /).
  */
-/** createContainer hooks run with the rootfs as their cwd, as runc runs them (never the host's /). */
-export function runHooksInContainer(pid: number, hooks: Hook[] | undefined, stateJson: string, rootfs: string): void {
-  (hooks ?? []).forEach((h, i) => {
-    const where = `createContainer hook ${h.path} (config.json /hooks/createContainer/${i})`;
+export function inContainer(pid: number, rootfs: string): HookExec {
+  return (h, stdin) => {
     let r;
     try {
       r = native().nsExec({
@@ -128,18 +132,15 @@ export function runHooksInContainer(pid: number, hooks: Hook[] | undefined, stat
         path: h.path,
         args: h.args?.length ? h.args : [h.path],
         env: h.env ?? [],
-        stdin: stateJson,
+        stdin,
         timeoutMs: h.timeout && h.timeout > 0 ? h.timeout * 1000 : 0,
         cwd: rootfs,
       });
     } catch (e) {
-      throw new OcirtError(`${where}: ${(e as Error).message}`, { cause: e });
+      return { startError: { errno: (e as { errno?: number }).errno, message: (e as Error).message } };
     }
-    const out = r.output.trim();
-    if (r.timedOut) throw new OcirtError(`${where}: timed out after ${h.timeout}s`);
-    if (r.signal !== undefined) throw new OcirtError(`${where}: killed by signal ${r.signal}${out ? ': ' + out : ''}`);
-    if (r.code !== 0) throw new OcirtError(`${where}: exit status ${r.code}${out ? ': ' + out : ''}`);
-  });
+    return { timedOut: r.timedOut, signal: r.signal, status: r.code, output: r.output };
+  };
 }
 
 function readTrim(file: string): string | undefined {

@@ -5,7 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { OcirtError, describeSystemError } from '../errors';
+import { OcirtError, systemErrorText } from '../errors';
 import { EXEC_FIFO } from '../state/paths';
 import { lockContainer } from '../state/lock';
 import { loadContainer, notExist, ociState } from './container';
@@ -29,7 +29,7 @@ export function start(root: string, id: string): void {
       fd = fs.openSync(fifo, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENXIO') throw new OcirtError(`cannot start container "${id}": container not running`);
-      throw new OcirtError(`open ${fifo}: ${describeSystemError(e)}`);
+      throw new OcirtError(`open ${fifo}: ${systemErrorText(e)}`, { code: (e as NodeJS.ErrnoException).code });
     }
     try {
       const st = ociState({ ...c, status: 'running' });
@@ -37,7 +37,7 @@ export function start(root: string, id: string): void {
     } catch (e) {
       // The init died between the open and the write (killed meanwhile): as with ENXIO above.
       if ((e as NodeJS.ErrnoException).code === 'EPIPE') throw new OcirtError(`cannot start container "${id}": container not running`);
-      throw new OcirtError(`write ${fifo}: ${describeSystemError(e).replace(/^\w+: /, '')}`);
+      throw new OcirtError(`write ${fifo}: ${systemErrorText(e)}`, { code: (e as NodeJS.ErrnoException).code });
     } finally {
       fs.closeSync(fd);
     }

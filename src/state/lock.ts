@@ -5,7 +5,7 @@
  * delete kills it; lockTakerAlive tells that case from a live command).
  */
 import * as fs from 'node:fs';
-import { OcirtError, describeSystemError, ERRNO_TEXT } from '../errors';
+import { OcirtError, describeSystemError, errnoText, errnoCode } from '../errors';
 
 export interface Lock {
   release(): void;
@@ -16,7 +16,7 @@ function lockFd(dir: string, fd: number, wait: boolean): Lock | undefined {
   if (err !== 0) {
     fs.closeSync(fd);
     if (err === 11 /* EWOULDBLOCK */) return undefined;
-    throw new OcirtError(`lock ${dir}: ${ERRNO_TEXT.EINVAL}`);
+    throw new OcirtError(`lock ${dir}: ${errnoText(err)}`, { code: errnoCode(err) });
   }
   return {
     release() {
@@ -44,7 +44,7 @@ export function lockContainer(dir: string, opts: { wait?: boolean } = {}): Lock 
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return 'gone';
-    throw new OcirtError(`lock ${dir}: ${describeSystemError(e)}`);
+    throw new OcirtError(`lock ${dir}: ${describeSystemError(e)}`, { code: (e as NodeJS.ErrnoException).code });
   }
   const lock = lockFd(dir, fd, opts.wait !== false);
   if (!lock) return undefined;

@@ -5,7 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { OcirtError, describeSystemError, ERRNO_TEXT } from '../errors';
+import { OcirtError, describeSystemError, systemErrorText } from '../errors';
 import { STATE_FILE, containerDir, SAVED_CONFIG, INTENT_FILE } from './paths';
 
 /** What ocirt keeps about a container; `state` prints the OCI subset plus runc's extras. */
@@ -54,11 +54,16 @@ export interface Intent {
   cgroup?: Omit<CgroupDesc, 'freezer'>;
 }
 
+/** A state file that could not be read or written; `why` alone serves messages that name the file their own way. */
+class StateFileError extends OcirtError {
+  constructor(op: string, file: string, readonly why: string, opts: { code?: string; cause?: unknown } = {}) {
+    super(`${op} ${file}: ${why}`, opts);
+  }
+}
+
 /** Where a write of the state dir failed, named by file: "write /run/ocirt/c1/state.json: no space left on device". */
 function fileError(op: string, file: string, e: unknown): OcirtError {
-  const err = e as NodeJS.ErrnoException;
-  const text = err && typeof err.code === 'string' ? ERRNO_TEXT[err.code] ?? err.code.toLowerCase() : (e as Error)?.message ?? String(e);
-  return new OcirtError(`${op} ${file}: ${text}`, { code: err?.code, cause: e });
+  return new StateFileError(op, file, systemErrorText(e), { code: (e as NodeJS.ErrnoException)?.code, cause: e });
 }
 
 export function writeFileAtomic(file: string, data: string | Buffer, mode = 0o600): void {
@@ -118,7 +123,7 @@ function readStateFile(file: string): string | undefined {
     throw fileError('open', file, e);
   }
   try {
-    if (!fs.fstatSync(fd).isFile()) throw new OcirtError(`read ${file}: not a regular file`);
+    if (!fs.fstatSync(fd).isFile()) throw new StateFileError('read', file, 'not a regular file');
     return fs.readFileSync(fd, 'utf8');
   } catch (e) {
     if (e instanceof OcirtError) throw e;
@@ -180,13 +185,19 @@ export function corruptRecordError(id: string, file: string, why: string): Ocirt
 /** The record, or undefined when the container does not exist or is still being created. */
 export function readRecord(root: string, id: string): ContainerRecord | undefined {
   const file = path.join(containerDir(root, id), STATE_FILE);
+  let text: string | undefined;
+  try {
+    text = readStateFile(file);
+  } catch (e) {
+    throw corruptRecordError(id, file, e instanceof StateFileError ? e.why : systemErrorText(e));
+  }
+  if (text === undefined) return undefined;
   let v: unknown;
   try {
-    v = readJsonFile<unknown>(file, 'not JSON');
-  } catch (e) {
-    throw corruptRecordError(id, file, (e as Error).message.replace(`${file}: `, '').replace(/^(open|read) /, ''));
+    v = JSON.parse(text);
+  } catch {
+    throw corruptRecordError(id, file, 'not JSON');
   }
-  if (v === undefined) return undefined;
   if (!validRecord(v, id)) throw corruptRecordError(id, file, 'not a container record');
   return v;
 }

@@ -339,6 +339,7 @@ test('a child error becomes "what (config.json pointer): step: errno text"', () 
   assert.equal(childErrorMessage(p, { opIndex: i, errnoText: 'invalid argument', detail: 'setresuid', fullMessage: false }), {
     message: 'setgroups [], setresgid 0, setresuid 0 (config.json /process/user): setresuid: invalid argument',
     pointer: '/process/user',
+    placed: { head: 'setgroups [], setresgid 0, setresuid 0', tail: ': setresuid: invalid argument' },
   });
   const r = idx(p, P.ResolveExec);
   assert.equal(childErrorMessage(p, { opIndex: r, errnoText: 'no such file or directory', detail: 'exec: "x": executable file not found in $PATH', fullMessage: true }).message,
