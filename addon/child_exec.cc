@@ -292,9 +292,11 @@ int StartContainerHook(ChildCtx* ctx, const Op& op) {
   while (got > 0 && (g_hout[got - 1] == '\n' || g_hout[got - 1] == ' ')) g_hout[--got] = 0;
   if (!timed_out && WIFEXITED(status) && WEXITSTATUS(status) == 0) return 0;
   StrBuf b(g_msg, sizeof(g_msg));
-  b.Add("startContainer hook ").Add(path).Add(": ");
-  if (timed_out) b.Add("timed out after ").Num(timeout).Add("s");
-  else if (WIFSIGNALED(status)) b.Add("killed by signal ").Num(WTERMSIG(status));
+  // The words of every other hook phase (src/hooks/run.ts hookFailure), runc's.
+  b.Add("startContainer hook ").Add(path).Add(" (config.json /hooks/startContainer/").Num(OpInt(op, 3)).Add("): ");
+  if (timed_out) b.Add("hook ran past specified timeout of ").Num(timeout).Add(".0s");
+  else if (WIFSIGNALED(status) && SignalText(WTERMSIG(status))) b.Add("signal: ").Add(SignalText(WTERMSIG(status)));
+  else if (WIFSIGNALED(status)) b.Add("signal: signal ").Num(WTERMSIG(status));
   else b.Add("exit status ").Num(WEXITSTATUS(status));
   if (got) b.Add(": ").Add(g_hout);
   ChildFailMsg(ctx, 0, g_msg);

@@ -14,6 +14,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -75,7 +76,13 @@ long NowMs() {
       sys::CloseRange(0, ~0U, 0);  // hold no pipe end: EOFs belong to the hook
       int st = 0;
       sys::Wait4(static_cast<int>(pid), &st, 0);
-      if (WIFSIGNALED(st)) sys::ExitGroup(128 + WTERMSIG(st));
+      if (WIFSIGNALED(st)) {
+        // The hook's end as it was: a signal stays a signal ("signal: killed", as runc reports
+        // it), not exit status 128+N. Not dumpable, so a SIGSEGV here leaves no core of this one.
+        sys::Prctl(PR_SET_DUMPABLE, 0);
+        sys::Raw(__NR_kill, sys::Raw(__NR_getpid), WTERMSIG(st));
+        sys::ExitGroup(128 + WTERMSIG(st));
+      }
       sys::ExitGroup(WEXITSTATUS(st));
     }
     sys::Prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -93,6 +100,30 @@ long NowMs() {
   b.Add("ocirt: exec: ").Add(ErrnoText(static_cast<int>(-e))).Add("\n");
   WriteAll(2, msg, b.n);
   sys::ExitGroup(-e == ENOENT ? 127 : 126);
+}
+
+// Kills a hook past its timeout. In a pid namespace the hook is the child of `child`, and dies
+// first: `child` then reaps it and ends. Killed the other way round, the hook would be orphaned
+// to the nearest subreaper, `ocirt run` itself, which is waiting for the container's init, which
+// as the init of the hook's pid namespace cannot exit before the hook is reaped.
+void KillHook(pid_t child, bool pidns) {
+  bool killed = false;
+  std::string p = "/proc/" + std::to_string(child) + "/task/" + std::to_string(child) + "/children";
+  int fd = pidns ? open(p.c_str(), O_RDONLY | O_CLOEXEC) : -1;
+  if (fd >= 0) {
+    char buf[64];
+    ssize_t n = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    buf[n > 0 ? n : 0] = 0;
+    for (char* s = buf; *s;) {
+      char* end;
+      long v = strtol(s, &end, 10);
+      if (end == s) break;
+      if (v > 0) killed = kill(static_cast<pid_t>(v), SIGKILL) == 0 || killed;
+      s = end;
+    }
+  }
+  if (!killed) kill(child, SIGKILL);  // no pid namespace, or not forked yet
 }
 
 Napi::Value NsExec(const Napi::CallbackInfo& info) {
@@ -210,7 +241,7 @@ Napi::Value NsExec(const Napi::CallbackInfo& info) {
     if (deadline) {
       long left = deadline - NowMs();
       if (left <= 0) {
-        kill(static_cast<pid_t>(child), SIGKILL);
+        KillHook(static_cast<pid_t>(child), pidns);
         timed_out = true;
         break;
       }

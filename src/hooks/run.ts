@@ -13,6 +13,7 @@
  * killed", "hook ran past specified timeout of 1.0s", or the errno text when it could not start.
  */
 import { OcirtError, configError, errnoText, errnoCode } from '../errors';
+import { SIGNALS } from '../plan/contract.gen';
 
 export interface Hook {
   path: string;
@@ -125,15 +126,5 @@ export function hookFailure(phase: HookPhase, h: Hook, i: number, r: HookOutcome
 
 /** How runc (Go) names a signal that ended a process: "killed", "terminated", or "signal N". */
 export function signalText(n: number): string {
-  return SIGNAL_TEXT[n] ?? `signal ${n}`;
+  return SIGNALS[n]?.[1] ?? `signal ${n}`;
 }
-
-const SIGNAL_TEXT: Record<number, string> = {
-  1: 'hangup', 2: 'interrupt', 3: 'quit', 4: 'illegal instruction', 5: 'trace/breakpoint trap', 6: 'aborted',
-  7: 'bus error', 8: 'floating point exception', 9: 'killed', 10: 'user defined signal 1', 11: 'segmentation fault',
-  12: 'user defined signal 2', 13: 'broken pipe', 14: 'alarm clock', 15: 'terminated', 16: 'stack fault',
-  17: 'child exited', 18: 'continued', 19: 'stopped (signal)', 20: 'stopped', 21: 'stopped (tty input)',
-  22: 'stopped (tty output)', 23: 'urgent I/O condition', 24: 'CPU time limit exceeded', 25: 'file size limit exceeded',
-  26: 'virtual timer expired', 27: 'profiling timer expired', 28: 'window changed', 29: 'I/O possible',
-  30: 'power failure', 31: 'bad system call',
-};

@@ -340,7 +340,8 @@ function processOps(config: Spec, p: Process, opts: BuildOptions, warnings: stri
     const henv: string[] = h.env ?? p.env ?? [];
     late.push({
       kind: ProcessOp.StartContainerHook,
-      ints: [h.timeout ?? 0, hargs.length, henv.length],
+      // Its index names it in the error, as the other phases' hooks are named (hooks/run.ts).
+      ints: [h.timeout ?? 0, hargs.length, henv.length, i],
       strs: [h.path, ...hargs, ...henv],
       pointer: `/hooks/startContainer/${i}`,
       what: `startContainer hook ${h.path}`,
@@ -368,11 +369,11 @@ function refuseUnapplied(config: Spec, opts: BuildOptions): void {
   if (l.intelRdt !== undefined) {
     // Intel RDT is the resctrl filesystem; without it there is nothing to put the container in.
     if (opts.host?.resctrl === false) fail('/linux/intelRdt', 'intelRdt needs the resctrl filesystem (Intel RDT or AMD QoS), and this host has none mounted at /sys/fs/resctrl');
-    fail('/linux/intelRdt', 'intelRdt is not supported yet');
+    fail('/linux/intelRdt', 'intelRdt is not supported (no resctrl driver)');
   }
   if (l.mountLabel) {
     if (opts.host?.selinux === false) fail('/linux/mountLabel', `mount label "${l.mountLabel}" is set but SELinux is not enabled on this host`);
-    fail('/linux/mountLabel', 'mountLabel is not supported yet');
+    fail('/linux/mountLabel', 'mountLabel is not supported (no SELinux mount labels)');
   }
 }
 

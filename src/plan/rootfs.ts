@@ -120,7 +120,7 @@ export function idmapRequests(config: Spec): IdmapRequest[] {
     if (!gid.length) fail(`${pointer}/gidMappings`, 'an idmapped mount needs at least one gid mapping');
     // The child attaches the mapping itself, which needs CAP_SYS_ADMIN where the mount was
     // made: inside a user namespace of its own it has not, and the kernel says only EPERM.
-    if (userNs) fail(`${pointer}/options`, 'idmapped mounts in a container with its own user namespace are not supported yet');
+    if (userNs) fail(`${pointer}/options`, 'idmapped mounts in a container with its own user namespace are not supported: the container has no CAP_SYS_ADMIN where the mount is made');
     out.push({ mountIndex: i, uidMap: mapText(uid), gidMap: mapText(gid) });
   });
   return out;

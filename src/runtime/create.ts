@@ -75,11 +75,7 @@ export function create(o: CreateOptions): { pid: number } {
   if (noCgroup) refuseLimitsWithoutCgroup(config, `no write access to the cgroups under ${Object.values(cgPlanned.dirs)[0] ?? '/sys/fs/cgroup'}`);
   const cgDirs = noCgroup ? ownCgroupDirs(cgPlanned) : { ...cgPlanned.dirs };
   const { hostCgroupMounts, idmapRequests } = require('../plan/rootfs') as typeof import('../plan/rootfs');
-  // Made before the clone so the child inherits them (O_CLOEXEC: gone at its execve). An error
-  // ends this short-lived process, which closes them.
-  const idmapFds = openIdmapUserns(idmapRequests(config));
-  const bindSourceFds = openBindSources(config, loaded.bundle);
-  const plan = buildPlan(config, {
+  const planOpts = {
     bundle: loaded.bundle,
     noPivot: !!o.noPivot,
     preserveFds: o.preserveFds ?? 0,
@@ -87,9 +83,19 @@ export function create(o: CreateOptions): { pid: number } {
     seccomp,
     host: hostFacts(),
     cgroup: hostCgroupMounts(cgDirs),
-    idmapFds,
-    bindSourceFds,
-  });
+  };
+  // The plan first, from the config and the host as it is: every check passes before anything on
+  // the host changes (no seccomp cache file, no user namespace helper, no state directory).
+  const idmapReqs = idmapRequests(config);
+  let plan = buildPlan(config, planOpts);
+
+  seccomp?.store();
+  // Made before the clone so the child inherits them (O_CLOEXEC: gone at its execve). An error
+  // ends this short-lived process, which closes them. The plan names them by number, so it is
+  // built again with them (it passed once: it passes again).
+  const idmapFds = openIdmapUserns(idmapReqs);
+  const bindSourceFds = openBindSources(config, loaded.bundle);
+  if (idmapFds.size || bindSourceFds.size) plan = buildPlan(config, { ...planOpts, idmapFds, bindSourceFds });
   for (const n of plan.notes) debug(n);
   time.mark('plan');
 
@@ -255,18 +261,21 @@ function faultPoint(name: string): void {
  * not a container. The cache is trusted (its programs are loaded as they are), so it is used only
  * when it is ours: a directory owned by this user that nobody else can write. Else undefined.
  * One cache serves every root of a parent directory (its files are named by the profile).
+ * `make`: create it when missing (and remove where earlier versions kept it, so that the root
+ * holds containers only); without, only an existing one is named.
  */
-export function seccompCacheDir(root: string): string | undefined {
+export function seccompCacheDir(root: string, make = true): string | undefined {
   const fs = require('node:fs') as typeof import('node:fs');
   const abs = path.resolve(root);
   const dir = path.join(path.dirname(abs), '.ocirt-seccomp-cache');
-  // Where earlier versions kept it: gone, so that the root holds containers only.
-  const legacy = path.join(abs, '.seccomp-cache');
-  if (fs.existsSync(legacy)) fs.rmSync(legacy, { recursive: true, force: true });
-  try {
-    fs.mkdirSync(dir, { mode: 0o700 });
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') return undefined;
+  if (make) {
+    const legacy = path.join(abs, '.seccomp-cache');
+    if (fs.existsSync(legacy)) fs.rmSync(legacy, { recursive: true, force: true });
+    try {
+      fs.mkdirSync(dir, { mode: 0o700 });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') return undefined;
+    }
   }
   try {
     const st = fs.lstatSync(dir);
@@ -277,15 +286,24 @@ export function seccompCacheDir(root: string): string | undefined {
   return dir;
 }
 
-/** The container's seccomp program (compiled, or from the cache beside the state root), for create and exec. */
-export function containerSeccomp(config: any, root: string): { program: Buffer; flags: number; notify: boolean } | undefined {
+/**
+ * The container's seccomp program, for create and exec: from the cache beside the state root, or
+ * compiled. Nothing is written until `store` (the caller's plan is good by then): it puts a
+ * program compiled here into the cache.
+ */
+export function containerSeccomp(config: any, root: string): { program: Buffer; flags: number; notify: boolean; store(): void } | undefined {
   if (!config.linux?.seccomp) return undefined;
   const t0 = process.hrtime.bigint();
   const seccomp = require('../seccomp') as typeof import('../seccomp');
-  const cacheDir = seccompCacheDir(root);
-  const r = cacheDir ? seccomp.compileCached(config.linux.seccomp, { cacheDir }) : seccomp.compile(config.linux.seccomp);
-  debug(`seccomp: ${r.instructions} instructions, ${r.archs.length ? 'compiled' : 'from the cache'} in ${(Number(process.hrtime.bigint() - t0) / 1e6).toFixed(3)} ms`);
-  return r;
+  const r = seccomp.compileFromCache(config.linux.seccomp, { cacheDir: seccompCacheDir(root, false) });
+  debug(`seccomp: ${r.result.instructions} instructions, ${r.result.archs.length ? 'compiled' : 'from the cache'} in ${(Number(process.hrtime.bigint() - t0) / 1e6).toFixed(3)} ms`);
+  return {
+    ...r.result,
+    store() {
+      const dir = seccompCacheDir(root);
+      if (dir) r.store(dir);
+    },
+  };
 }
 
 export function seccompListenerMessage(config: any, stateJson: string, pid: number): string {

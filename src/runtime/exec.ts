@@ -81,6 +81,7 @@ export async function exec(o: ExecOptions): Promise<number> {
     });
     for (const w of plan.warnings) warn(w);
     for (const n of plan.notes) debug(n);
+    seccomp?.store();
     pid = spawnInit({
       plan,
       preserveFds: o.preserveFds,

@@ -581,12 +581,23 @@ const MAGIC = 0x3262636f; // "ocb2"
  * cost a compile, never return another profile's program.
  */
 export function compileCached(seccomp: SeccompProfile, opts: CompileOptions & { cacheDir: string }): CompileResult {
+  const r = compileFromCache(seccomp, opts);
+  r.store(opts.cacheDir);
+  return r.result;
+}
+
+/**
+ * compileCached in two steps: the program now, from the cache in `cacheDir` (when there is one)
+ * or compiled, and `store` to write a compiled one into a cache directory later. Nothing is
+ * written before store: create changes nothing on the host before its plan is known good.
+ */
+export function compileFromCache(seccomp: SeccompProfile, opts: CompileOptions & { cacheDir?: string }): { result: CompileResult; store(cacheDir: string): void } {
   const fs = require('node:fs') as typeof import('node:fs');
   const key = Buffer.from(keyText(seccomp, opts), 'utf8');
-  const file = `${opts.cacheDir}/${cacheName(key)}.bpf`;
+  const name = `${cacheName(key)}.bpf`;
   let data: Buffer | undefined;
   try {
-    data = fs.readFileSync(file);
+    if (opts.cacheDir) data = fs.readFileSync(`${opts.cacheDir}/${name}`);
   } catch {
     // A miss: compile below.
   }
@@ -594,23 +605,26 @@ export function compileCached(seccomp: SeccompProfile, opts: CompileOptions & { 
   if (data && data.length >= at + 8 && (data.length - at) % 8 === 0 && data.readUInt32LE(0) === MAGIC &&
       data.readUInt32LE(12) === key.length && data.compare(key, 0, key.length, 16, at) === 0) {
     const program = data.subarray(at);
-    return { program, flags: data.readUInt32LE(4), notify: data[8] === 1, instructions: program.length / 8, skipped: [], archs: [] };
+    return { result: { program, flags: data.readUInt32LE(4), notify: data[8] === 1, instructions: program.length / 8, skipped: [], archs: [] }, store() {} };
   }
   const r = compile(seccomp, opts);
-  try {
-    fs.mkdirSync(opts.cacheDir, { recursive: true, mode: 0o700 });
-    const head = Buffer.alloc(16);
-    head.writeUInt32LE(MAGIC, 0);
-    head.writeUInt32LE(r.flags >>> 0, 4);
-    head[8] = r.notify ? 1 : 0;
-    head.writeUInt32LE(key.length, 12);
-    const tmp = `${file}.${process.pid}.tmp`;
-    fs.writeFileSync(tmp, Buffer.concat([head, key, r.program]), { mode: 0o600 });
-    fs.renameSync(tmp, file);
-  } catch {
-    // The cache only saves time; a read-only or full disk must not fail the container.
-  }
-  return r;
+  const store = (cacheDir: string) => {
+    const file = `${cacheDir}/${name}`;
+    try {
+      fs.mkdirSync(cacheDir, { recursive: true, mode: 0o700 });
+      const head = Buffer.alloc(16);
+      head.writeUInt32LE(MAGIC, 0);
+      head.writeUInt32LE(r.flags >>> 0, 4);
+      head[8] = r.notify ? 1 : 0;
+      head.writeUInt32LE(key.length, 12);
+      const tmp = `${file}.${process.pid}.tmp`;
+      fs.writeFileSync(tmp, Buffer.concat([head, key, r.program]), { mode: 0o600 });
+      fs.renameSync(tmp, file);
+    } catch {
+      // The cache only saves time; a read-only or full disk must not fail the container.
+    }
+  };
+  return { result: r, store };
 }
 
 /** Readable BPF, one instruction a line, with labels and syscall names where the arch is known. */

@@ -147,6 +147,34 @@ test('a failing hook aborts create and leaves nothing', () =>
     assertNothingLeft(rt, 'h1', b);
   }));
 
+// The plan is built from the config and the host as it is, before anything on the host changes:
+// a config that only the plan step rejects (here a mount over the root) leaves no seccomp cache
+// file, clones no user namespace helper for its idmapped mount, and makes no state directory.
+test('a config the plan step rejects changes nothing on the host', () =>
+  withBundleRt((c) => {
+    // A profile of this run alone, so that its cache file can be named.
+    c.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdirat'], action: 'SCMP_ACT_ERRNO', errnoRet: 100 + (process.pid % 4000) }] };
+    const map = [{ containerID: 0, hostID: 100000, size: 65536 }];
+    c.mounts.push({ destination: '/idmapped', type: 'bind', source: '/tmp', options: ['bind'], uidMappings: map, gidMappings: map });
+    c.mounts.push({ destination: '/', type: 'tmpfs', source: 'tmpfs' });
+  }, (rt, b) => {
+    const { cacheKey } = require('../../src/seccomp') as typeof import('../../src/seccomp');
+    const cacheFile = path.join(path.dirname(rt.root), '.ocirt-seccomp-cache', `${cacheKey(b.config.linux.seccomp)}.bpf`);
+    fs.rmSync(cacheFile, { force: true });
+    const trace = `${rt.root}.strace`;
+    try {
+      const r = spawnSync('strace', ['-f', '-qq', '-e', 'trace=clone,clone3,fork,vfork', '-o', trace, OCIRT, '--root', rt.root, 'create', '--bundle', b.dir, 'plan1'], { encoding: 'utf8', timeout: 60_000 });
+      assert.is(r.status, 1, r.stderr);
+      assert.match(r.stderr, /\/mounts\/\d+\/destination: mounting over the root of the container is not supported/);
+      const forks = fs.readFileSync(trace, 'utf8').split('\n').filter((l) => /\b(clone3?|v?fork)\(/.test(l) && !/CLONE_THREAD/.test(l));
+      assert.equal(forks, [], 'no process was cloned (a user namespace helper, an init)');
+      assert.not.ok(fs.existsSync(cacheFile), 'no seccomp cache file was written');
+      assertNothingLeft(rt, 'plan1', b);
+    } finally {
+      fs.rmSync(trace, { force: true });
+    }
+  }));
+
 test('all six hooks run in order with the state on stdin', () => {
   const log = '/tmp/ocirt-hooklog-' + process.pid;
   const hook = (name: string) => ({ path: '/bin/sh', args: ['sh', '-c', `read -r s; echo "${name} $s" >> ${log}`] });

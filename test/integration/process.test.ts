@@ -299,7 +299,7 @@ test('a createContainer hook past its timeout is killed and fails the create, le
     const id = ID('hooktmo');
     const r = rt.run(['create', '--bundle', b.dir, id]);
     assert.is(r.status, 1);
-    assert.match(r.stderr, /createContainer hook \/bin\/sleep \(config\.json \/hooks\/createContainer\/0\): timed out after 1s/);
+    assert.match(r.stderr, /createContainer hook \/bin\/sleep \(config\.json \/hooks\/createContainer\/0\): hook ran past specified timeout of 1\.0s/);
     assertNothingLeft(rt, id, b);
     assert.not.ok(spawnSync('pgrep', ['-f', 'sleep 600']).stdout.length, 'the hook was killed');
   }));

@@ -423,4 +423,33 @@ test('the state root holds container directories only: runc list works on it', (
   }
 });
 
+
+// Hooks: one wording for every phase, runc's reason ("exit status 4", "signal: killed", "hook
+// ran past specified timeout of 1.0s"), whichever way the phase starts its hooks (the runtime's
+// namespaces, the init's for createContainer, from inside the container for startContainer).
+test('a hook that fails, is killed or runs past its timeout: runc\'s reason, in every phase', () => {
+  const kinds: Array<[string, any]> = [
+    ['fails', { path: '/bin/sh', args: ['sh', '-c', 'exit 4'] }],
+    ['is killed', { path: '/bin/sh', args: ['sh', '-c', 'kill -9 $$'] }],
+    ['times out', { path: '/bin/busybox', args: ['busybox', 'sleep', '5'], timeout: 1 }],
+  ];
+  for (const phase of ['createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop']) {
+    for (const [kind, hook] of kinds) {
+      const r = runBoth((c) => {
+        sh(c, 'true');
+        c.hooks = { [phase]: [hook] };
+      });
+      const ctx = `${phase} hook that ${kind}`;
+      assert.is(r.ocirt.status, r.runc.status, `${ctx}: exit status (runc: ${r.runc.stderr}; ocirt: ${r.ocirt.stderr})`);
+      const runcWhy = /error running hook #0: (?:error running hook: )?(.*?)(?:, stdout:|"|\n|$)/.exec(r.runc.stderr)?.[1];
+      assert.ok(runcWhy, `${ctx}: runc said ${r.runc.stderr}`);
+      const at = `${phase} hook ${hook.path} (config.json /hooks/${phase}/0): `;
+      const i = r.ocirt.stderr.indexOf(at);
+      assert.ok(i >= 0, `${ctx}: ocirt said ${r.ocirt.stderr}`);
+      // The hooks here write nothing, so the reason ends the line.
+      assert.is(r.ocirt.stderr.slice(i + at.length).split('\n')[0], runcWhy, ctx);
+    }
+  }
+});
+
 test.run();

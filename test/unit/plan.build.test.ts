@@ -161,7 +161,7 @@ test('createContainer hooks just before the pivot, the console just after it', (
   assert.is(p.ops[pivot + 1].kind, P.Console);
   assert.equal(p.ops[pivot + 1].ints, [30, 100]);
   const sc = of(p, P.StartContainerHook)[0];
-  assert.equal(sc.ints, [3, 2, 1]);
+  assert.equal(sc.ints, [3, 2, 1, 0]);
   assert.equal(sc.strs, ['/bin/hook', 'hook', 'x', 'A=1']);
   assert.is(sc.pointer, '/hooks/startContainer/0');
   assert.ok(idx(p, P.Ready) < idx(p, P.StartContainerHook) && idx(p, P.StartContainerHook) < idx(p, P.Exec));
@@ -362,7 +362,7 @@ test('memoryPolicy: set_mempolicy with mode, flags and the node mask, before no_
 });
 
 test('fields ocirt does not apply are refused by pointer, never skipped', () => {
-  throwsAt(() => build((c) => (c.linux.intelRdt = { closID: 'x' })), '/linux/intelRdt', /not supported yet/);
+  throwsAt(() => build((c) => (c.linux.intelRdt = { closID: 'x' })), '/linux/intelRdt', /intelRdt is not supported/);
   throwsAt(() => build((c) => (c.linux.intelRdt = { closID: 'x' }), { host: { resctrl: false } }), '/linux/intelRdt', /intelRdt needs the resctrl filesystem .* none mounted at \/sys\/fs\/resctrl/);
   throwsAt(() => build((c) => (c.linux.mountLabel = 'system_u:object_r:container_file_t:s0'), { host: { selinux: false } }), '/linux/mountLabel', /SELinux is not enabled/);
   build((c) => (c.linux.netDevices = {}));
