@@ -146,6 +146,12 @@ test('--process: a runtime-spec process JSON; bad JSON and empty args are named 
     r = rt.run(['exec', '--cwd', 'tmp', id, '/bin/true']);
     assert.is(r.status, 255);
     assert.match(r.stderr, /--cwd "tmp": must be an absolute path/);
+    // What the plan or the child refuses is placed in the process file too, not in config.json
+    // (here an AppArmor profile: refused by the plan on a host without AppArmor, by the child on one with it).
+    fs.writeFileSync(file, JSON.stringify({ args: ['/bin/true'], cwd: '/', apparmorProfile: 'ocirt-no-such-profile' }));
+    r = rt.run(['exec', '--process', file, id]);
+    assert.is(r.status, 255);
+    assert.ok(r.stderr.includes(`(${file} /apparmorProfile)`), r.stderr);
   }));
 
 test('--detach with --pid-file: the process runs on in the container\'s cgroup and namespaces', () =>
