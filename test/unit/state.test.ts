@@ -152,4 +152,27 @@ test('signals: numbers, names with and without SIG, real-time', () => {
   for (const bad of ['65', 'NOPE', 'SIG', '-1', 'RTMIN+40']) assert.throws(() => parseSignal(bad), /unknown signal/, bad);
 });
 
+test('a lock that flock refuses reports flock\'s own errno, with its code', () => {
+  const nativeModule = require('../../src/native') as { native: () => unknown };
+  const real = nativeModule.native;
+  const dir = tmpRoot();
+  try {
+    // EBADF (9) and ENOLCK (37, outside the table): each as it is, never "invalid argument".
+    for (const [errno, text, code] of [[9, 'bad file descriptor', 'EBADF'], [37, 'errno 37', undefined]] as const) {
+      nativeModule.native = () => ({ flock: () => errno, funlock: () => 0 });
+      const { lockContainer } = require('../../src/state/lock') as typeof import('../../src/state/lock');
+      try {
+        lockContainer(dir);
+        assert.unreachable('locked');
+      } catch (e) {
+        assert.is((e as Error).message, `lock ${dir}: ${text}`);
+        assert.is((e as { code?: string }).code, code);
+      }
+    }
+  } finally {
+    nativeModule.native = real;
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test.run();
