@@ -43,11 +43,6 @@ export interface HookOutcome {
 /** Starts one hook with the state on stdin and waits for it. */
 export type HookExec = (h: Hook, stdin: string) => HookOutcome;
 
-/** The runtime's environment as KEY=value entries: what a hook without `env` gets. */
-export function runtimeEnv(): string[] {
-  return Object.entries(process.env).map(([k, v]) => `${k}=${v}`);
-}
-
 /**
  * A hook's environment: its `env`, or when the config gives none (absent or null, not an empty
  * list) the runtime's own, as runc and crun hand theirs on.
@@ -63,7 +58,7 @@ function envObject(env: string[] | undefined | null): Record<string, string> {
 }
 
 /** A hook in the runtime's own namespaces. */
-export const inRuntime: HookExec = (h, stdin) => {
+const inRuntime: HookExec = (h, stdin) => {
   // child_process costs every command ~5 ms to load; most containers have no hooks.
   const { spawnSync } = require('node:child_process') as typeof import('node:child_process');
   const r = spawnSync(h.path, (h.args ?? [h.path]).slice(1), {
