@@ -7,7 +7,7 @@
  * moved back at delete (the spec leaves that to the namespace's end).
  */
 import { spawnSync } from 'node:child_process';
-import { OcirtError } from '../errors';
+import { configError, systemErrorText } from '../errors';
 import { pointerJoin } from '../spec/pointer';
 
 interface Addr {
@@ -21,8 +21,8 @@ interface Addr {
 function ip(args: string[], pointer: string, what: string, netnsPid?: number): string {
   const argv = netnsPid ? ['nsenter', `--net=/proc/${netnsPid}/ns/net`, '--', 'ip', ...args] : ['ip', ...args];
   const r = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8' });
-  if (r.error) throw new OcirtError(`${what}: ${argv[0]}: ${r.error.message} (config.json ${pointer})`, { pointer });
-  if (r.status !== 0) throw new OcirtError(`${what}: ${(r.stderr || r.stdout).trim() || `ip exited ${r.status}`} (config.json ${pointer})`, { pointer });
+  if (r.error) throw configError(`${what}: ${argv[0]}: ${systemErrorText(r.error)}`, pointer, '', { code: (r.error as NodeJS.ErrnoException).code });
+  if (r.status !== 0) throw configError(`${what}: ${(r.stderr || r.stdout).trim() || `ip exited ${r.status}`}`, pointer);
   return r.stdout;
 }
 
@@ -47,7 +47,7 @@ export function moveNetDevices(pid: number, devices: Record<string, { name?: str
     const addrs = keptAddresses(ip(['-j', 'addr', 'show', 'dev', host], pointer, `network device "${host}" of the host`));
     const before = linkNames(pid, pointer);
     if (!want.includes('%') && before.has(want)) {
-      throw new OcirtError(`a network device "${want}" already exists in the container's network namespace (config.json ${pointer})`, { pointer });
+      throw configError(`a network device "${want}" already exists in the container's network namespace`, pointer);
     }
     ip(['link', 'set', 'dev', host, 'netns', String(pid), 'name', want], pointer, `move "${host}" into the container's network namespace as "${want}"`);
     // A template ("eth%d") is resolved by the kernel: the new name is the one that appeared.
