@@ -138,7 +138,14 @@ export abstract class BaseManager implements CgroupManager {
     const sig = signalNumber(signal);
     if (this.killAllFast(sig)) return;
     const wasFrozen = this.state() === 'frozen';
-    if (!wasFrozen) this.freeze();
+    try {
+      if (!wasFrozen) this.freeze();
+    } catch (e) {
+      // Removed under us (systemd stops a scope, and removes its cgroup, once its last process is
+      // gone): nothing is left in it to signal.
+      if (!fs.existsSync(this.procsDir())) return;
+      throw e;
+    }
     try {
       for (const pid of this.pids()) {
         try {

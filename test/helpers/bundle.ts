@@ -11,6 +11,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { execFileSync } from 'node:child_process';
+import { Runtime, withRuntime } from './cli';
 
 export const BUSYBOX = '/bin/busybox';
 
@@ -128,6 +129,11 @@ export async function withBundle<T>(mutate: ((c: any) => void) | undefined, fn: 
   } finally {
     b.cleanup();
   }
+}
+
+/** A bundle and a private --root for one test, both removed after it (even when it fails). */
+export async function withBundleRt(mutate: (c: any) => void, fn: (rt: Runtime, b: Bundle) => void | Promise<void>): Promise<void> {
+  await withBundle(mutate, (b) => withRuntime((rt) => fn(rt, b)));
 }
 
 /**

@@ -86,6 +86,13 @@ export async function withRuntime<T>(fn: (rt: Runtime) => T | Promise<T>): Promi
   }
 }
 
+/** The container's cgroup directories under the default /ocirt parent, in every hierarchy. */
+export function cgroupDirsOf(id: string): string[] {
+  return fs.readdirSync('/sys/fs/cgroup')
+    .map((ctrl) => path.join('/sys/fs/cgroup', ctrl, 'ocirt', id))
+    .filter((d) => fs.existsSync(d));
+}
+
 export function pidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);

@@ -16,8 +16,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
-import { makeBundle, Bundle, mountsUnder, unmountUnder } from '../helpers/bundle';
-import { Runtime, withRuntime, waitFor, OCIRT } from '../helpers/cli';
+import { makeBundle, Bundle, mountsUnder, unmountUnder, withBundleRt } from '../helpers/bundle';
+import { Runtime, withRuntime, waitFor, OCIRT, cgroupDirsOf } from '../helpers/cli';
 import { cgroupParentsMadeHere } from '../helpers/cgroup-parents';
 import { FAULT_POINTS } from '../../src/runtime/create';
 
@@ -31,14 +31,6 @@ const ERROR_LINE = /^(?:warning: [^\n]*\n)*[^\n]+\n?$/;
 /** What a Node error looks like when it escapes: a code and no file ("ENOSPC: ..., write"), or a stack. */
 const BARE = /^E[A-Z]+: |\n\s+at |Cannot read properties|is not a function|Maximum call stack/m;
 
-function cgroupDirs(id: string): string[] {
-  const out: string[] = [];
-  for (const h of fs.readdirSync('/sys/fs/cgroup')) {
-    const d = path.join('/sys/fs/cgroup', h, 'ocirt', id);
-    if (fs.existsSync(d)) out.push(d);
-  }
-  return out;
-}
 
 /** Inits that are not the container's under test (a neighbour), which the checks leave alone. */
 const spared = new Set<number>();
@@ -66,7 +58,7 @@ function processesOf(rt: Runtime, id: string): number[] {
 function leftBehind(rt: Runtime, id: string, b: Bundle): string[] {
   const left: string[] = [];
   if (fs.existsSync(path.join(rt.root, id))) left.push(`state dir ${path.join(rt.root, id)}`);
-  for (const d of cgroupDirs(id)) left.push(`cgroup ${d}`);
+  for (const d of cgroupDirsOf(id)) left.push(`cgroup ${d}`);
   for (const m of [...mountsUnder(b.dir), ...mountsUnder(rt.root)]) left.push(`mount ${m}`);
   // An init killed a moment ago may still be exiting.
   waitFor(() => processesOf(rt, id).length === 0, 5000);
@@ -94,14 +86,6 @@ function sleeper(c: any): void {
   c.process.args = ['/bin/sleep', MARK];
 }
 
-async function withBundleRt(mutate: (c: any) => void, fn: (rt: Runtime, b: Bundle) => void | Promise<void>): Promise<void> {
-  const b = makeBundle(mutate);
-  try {
-    await withRuntime((rt) => fn(rt, b));
-  } finally {
-    b.cleanup();
-  }
-}
 
 /** delete --force, then nothing left; returns what was left for the report. */
 function forceDeleteAndCheck(rt: Runtime, id: string, b: Bundle, what: string): string[] {
@@ -231,7 +215,7 @@ test('a damaged state.json: state and delete name it, delete --force removes eve
     rt.ok(['create', '--bundle', b.dir, 'neighbour']);
     const nb = rt.state('neighbour');
     spared.add(nb.pid);
-    const nbCgroups = cgroupDirs('neighbour');
+    const nbCgroups = cgroupDirsOf('neighbour');
     assert.ok(nbCgroups.length > 0);
     let n = 0;
     for (const [what, damage] of CORRUPTIONS) {
@@ -250,7 +234,7 @@ test('a damaged state.json: state and delete name it, delete --force removes eve
       assert.ok(waitFor(() => !fs.existsSync(`/proc/${init}`) || /\) [ZX] /.test(fs.readFileSync(`/proc/${init}/stat`, 'utf8'))), `${what}: init ${init} left`);
       assert.is(rt.state('neighbour').status, 'created', `${what}: the neighbour`);
       assert.is(rt.state('neighbour').pid, nb.pid);
-      assert.equal(cgroupDirs('neighbour'), nbCgroups, `${what}: the neighbour's cgroups`);
+      assert.equal(cgroupDirsOf('neighbour'), nbCgroups, `${what}: the neighbour's cgroups`);
     }
     // A record forged to name the neighbour's cgroup: its processes are not ours to kill.
     rt.ok(['create', '--bundle', b.dir, 'forged']);
@@ -259,8 +243,8 @@ test('a damaged state.json: state and delete name it, delete --force removes eve
     fs.writeFileSync(f, JSON.stringify({ ...JSON.parse(fs.readFileSync(f, 'utf8')), cgroup: nbRec.cgroup }));
     rt.ok(['delete', '--force', 'forged']);
     assert.is(rt.state('neighbour').status, 'created', 'the neighbour survives a record naming its cgroup');
-    assert.equal(cgroupDirs('neighbour'), nbCgroups);
-    assert.equal(cgroupDirs('forged'), [], 'the forged container\'s own cgroup (from its intent) is gone');
+    assert.equal(cgroupDirsOf('neighbour'), nbCgroups);
+    assert.equal(cgroupDirsOf('forged'), [], 'the forged container\'s own cgroup (from its intent) is gone');
     spared.delete(nb.pid);
     forceDeleteAndCheck(rt, 'neighbour', b, 'the neighbour');
   }));
@@ -356,7 +340,7 @@ test('a full disk under --root: each error names its file, and delete --force le
           const d = run(['delete', '--force', 'full']);
           assert.is(d.status, 0, `${c.opts}: delete --force: ${d.stderr}`);
           assert.ok(!fs.existsSync(path.join(root, 'full')), `${c.opts}: state dir left`);
-          assert.equal(cgroupDirs('full'), [], `${c.opts}: cgroup left`);
+          assert.equal(cgroupDirsOf('full'), [], `${c.opts}: cgroup left`);
         } finally {
           spawnSync('umount', ['-l', mnt]);
         }

@@ -12,16 +12,11 @@ import * as path from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
 import { consoleReceiver } from '../helpers/console';
 import { makeBundle, Bundle, mountsUnder } from '../helpers/bundle';
-import { Runtime, withRuntime, pidAlive, waitFor, OCIRT } from '../helpers/cli';
+import { Runtime, withRuntime, pidAlive, waitFor, OCIRT, cgroupDirsOf } from '../helpers/cli';
 
 // Container ids are global on the host (cgroup paths): ours start with ex- and carry our pid.
 const ID = (s: string) => `ex-${s}-${process.pid}`;
 
-function cgroupDirs(id: string): string[] {
-  return fs.readdirSync('/sys/fs/cgroup')
-    .map((ctrl) => path.join('/sys/fs/cgroup', ctrl, 'ocirt', id))
-    .filter((d) => fs.existsSync(d));
-}
 
 /** The pids in the container's cgroup (every exec'd process is there). */
 function pidsOf(rt: Runtime, id: string): number[] {
@@ -32,7 +27,7 @@ function pidsOf(rt: Runtime, id: string): number[] {
 function deleteAndCheck(rt: Runtime, id: string, b: Bundle, pids: number[]): void {
   rt.ok(['delete', '--force', id]);
   assert.not.ok(fs.existsSync(path.join(rt.root, id)), 'state dir left');
-  assert.equal(cgroupDirs(id), [], 'cgroup left');
+  assert.equal(cgroupDirsOf(id), [], 'cgroup left');
   assert.equal(mountsUnder(b.dir), [], 'mounts left');
   for (const pid of pids) assert.ok(waitFor(() => !pidAlive(pid), 5000), `process ${pid} is left`);
 }

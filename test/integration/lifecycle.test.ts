@@ -9,33 +9,17 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as os from 'node:os';
 import { spawn, spawnSync } from 'node:child_process';
-import { makeBundle, Bundle, mountsUnder } from '../helpers/bundle';
-import { Runtime, withRuntime, pidAlive, waitFor, OCIRT, REPO } from '../helpers/cli';
+import { makeBundle, Bundle, mountsUnder, withBundleRt } from '../helpers/bundle';
+import { Runtime, withRuntime, pidAlive, waitFor, OCIRT, REPO, cgroupDirsOf } from '../helpers/cli';
 
-function cgroupLeft(id: string): string[] {
-  const out: string[] = [];
-  for (const ctrl of fs.readdirSync('/sys/fs/cgroup')) {
-    const dir = path.join('/sys/fs/cgroup', ctrl, 'ocirt', id);
-    if (fs.existsSync(dir)) out.push(dir);
-  }
-  return out;
-}
 
 function assertNothingLeft(rt: Runtime, id: string, b: Bundle, pid?: number): void {
   assert.not.ok(fs.existsSync(path.join(rt.root, id)), 'state dir left');
-  assert.equal(cgroupLeft(id), [], 'cgroup left');
+  assert.equal(cgroupDirsOf(id), [], 'cgroup left');
   assert.equal(mountsUnder(b.dir), [], 'mounts left');
   if (pid) assert.ok(waitFor(() => !pidAlive(pid)), `process ${pid} left`);
 }
 
-async function withBundleRt(mutate: (c: any) => void, fn: (rt: Runtime, b: Bundle) => void | Promise<void>): Promise<void> {
-  const b = makeBundle(mutate);
-  try {
-    await withRuntime((rt) => fn(rt, b));
-  } finally {
-    b.cleanup();
-  }
-}
 
 test('create, start, state, kill, delete', () =>
   withBundleRt((c) => (c.process.args = ['/bin/sleep', '1000']), (rt, b) => {

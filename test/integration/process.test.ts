@@ -12,7 +12,7 @@ import * as path from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
 import { consoleReceiver } from '../helpers/console';
 import { makeBundle, Bundle, mountsUnder, defaultTestConfig } from '../helpers/bundle';
-import { Runtime, withRuntime, pidAlive, waitFor, OCIRT, REPO } from '../helpers/cli';
+import { Runtime, withRuntime, pidAlive, waitFor, OCIRT, REPO, cgroupDirsOf } from '../helpers/cli';
 import { buildPlan } from '../../src/plan/build';
 import { spawnInit } from '../../src/runtime/spawn';
 import { native } from '../../src/native';
@@ -24,15 +24,10 @@ const ID = (s: string) => `proc${process.pid}-${s}`;
 const parents = cgroupParentsMadeHere(['ocirt-test']);
 test.after(() => parents.remove());
 
-function cgroupLeft(id: string): string[] {
-  return fs.readdirSync('/sys/fs/cgroup')
-    .map((ctrl) => path.join('/sys/fs/cgroup', ctrl, 'ocirt', id))
-    .filter((d) => fs.existsSync(d));
-}
 
 function assertNothingLeft(rt: Runtime, id: string, b: Bundle): void {
   assert.not.ok(fs.existsSync(path.join(rt.root, id)), 'state dir left');
-  assert.equal(cgroupLeft(id), [], 'cgroup left');
+  assert.equal(cgroupDirsOf(id), [], 'cgroup left');
   assert.equal(mountsUnder(b.dir), [], 'mounts left');
   const procs = fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((p) => {
     try {

@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
-import { makeBundle, Bundle } from '../helpers/bundle';
+import { makeBundle, Bundle, withBundleRt } from '../helpers/bundle';
 import { Runtime, withRuntime, waitFor, REPO } from '../helpers/cli';
 
 const ARCHES = ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_X32'];
@@ -18,14 +18,6 @@ function profile(action: string, extra: Record<string, unknown> = {}): any {
   return { defaultAction: 'SCMP_ACT_ALLOW', architectures: ARCHES, syscalls: [{ names: ['mkdir', 'mkdirat'], action, ...extra }] };
 }
 
-async function withBundleRt(mutate: (c: any) => void, fn: (rt: Runtime, b: Bundle) => void | Promise<void>): Promise<void> {
-  const b = makeBundle(mutate);
-  try {
-    await withRuntime((rt) => fn(rt, b));
-  } finally {
-    b.cleanup();
-  }
-}
 
 test('ERRNO: mkdir fails with EPERM inside; the filter shows in /proc/self/status', () =>
   withBundleRt(

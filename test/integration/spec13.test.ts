@@ -10,17 +10,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { makeBundle, Bundle, mountsUnder } from '../helpers/bundle';
+import { makeBundle, Bundle, mountsUnder, withBundleRt } from '../helpers/bundle';
 import { Runtime, withRuntime, OCIRT } from '../helpers/cli';
 
-async function withBundleRt(mutate: (c: any) => void, fn: (rt: Runtime, b: Bundle) => void | Promise<void>): Promise<void> {
-  const b = makeBundle(mutate);
-  try {
-    await withRuntime((rt) => fn(rt, b));
-  } finally {
-    b.cleanup();
-  }
-}
 
 const ARCHES = ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_X32'];
 

@@ -1,8 +1,9 @@
 import type { Invocation } from '../table';
-import { create } from '../../runtime/create';
+import { create, CreateOptions } from '../../runtime/create';
 
-export function run(inv: Invocation): number {
-  create({
+/** The create flags, which `run` takes too (the table gives both commands the same list). */
+export function createOptions(inv: Invocation): CreateOptions {
+  return {
     root: inv.globals.root as string,
     id: inv.positionals[0],
     bundle: inv.flags.bundle as string,
@@ -12,6 +13,10 @@ export function run(inv: Invocation): number {
     preserveFds: inv.flags['preserve-fds'] as number,
     systemdCgroup: inv.globals['systemd-cgroup'] as boolean,
     rootless: inv.globals.rootless as string | undefined,
-  });
+  };
+}
+
+export function run(inv: Invocation): number {
+  create(createOptions(inv));
   return 0;
 }
