@@ -3,7 +3,8 @@
  * answered without starting Node (a Node start costs more than runc's whole `state`, and engines
  * run these commands for every container). fastpath_main() returns the exit code when it
  * answered, or FASTPATH_NODE when Node must: for any flag, record, status or condition it does
- * not fully know (hooks to run, a systemd or paused cgroup, a cgroup that will not go, --debug,
+ * not fully know (hooks to run, a systemd or paused cgroup, a cgroup another container of the
+ * root may share or one that will not go, --debug,
  * a lock held elsewhere...). It hands over only before it has done anything a second run of the
  * command in Node would do differently: reading, taking and dropping the lock, and work Node
  * repeats to the same end (a SIGKILL sent again, a cgroup or state file already gone).
@@ -29,6 +30,7 @@
 #include <sys/file.h>
 #include <sys/syscall.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -518,6 +520,36 @@ static int frozen(const struct jv* rec) {
 
 static int exists(const char* path) { return access(path, F_OK) == 0; }
 
+/* path.posix.normalize(p) === p for an absolute path: no empty, "." or ".." part, no trailing "/". */
+static int normalized(const char* p) {
+  if (p[0] != '/') return 0;
+  if (!p[1]) return 1;
+  for (const char* part = p + 1;;) {
+    const char* end = strchr(part, '/');
+    size_t n = end ? (size_t)(end - part) : strlen(part);
+    if (n == 0 || (n == 1 && part[0] == '.') || (n == 2 && part[0] == '.' && part[1] == '.')) return 0;
+    if (!end) return 1;
+    part = end + 1;
+  }
+}
+
+/* store.ts validCgroupDesc(): every directory inside the cgroup mount and named by the path. */
+static int valid_cgroup_desc(const struct jv* cg) {
+  long long v = FIELD(cg, rec_fields_cgroup, REC_cgroup_version)->n;
+  const char* p = FIELD(cg, rec_fields_cgroup, REC_cgroup_path)->s;
+  const struct jv* dirs = FIELD(cg, rec_fields_cgroup, REC_cgroup_dirs);
+  if ((v != 1 && v != 2) || !strcmp(p, "/") || !normalized(p) || !dirs->count) return 0;
+  size_t pl = strlen(p);
+  for (size_t i = 0; i < dirs->count; i++) {
+    const char* d = dirs->items[i].s;
+    size_t dl = strlen(d);
+    if (strncmp(d, "/sys/fs/cgroup/", 15) || !normalized(d) || dl < pl || strcmp(d + dl - pl, p)) return 0;
+  }
+  const struct jv* fz = FIELD(cg, rec_fields_cgroup, REC_cgroup_freezer);
+  if (fz && strncmp(FIELD(fz, rec_fields_cgroup_freezer, REC_cgroup_freezer_file)->s, "/sys/fs/cgroup/", 15)) return 0;
+  return 1;
+}
+
 /* container.ts loadContainer() with status.ts deriveStatus(). */
 static enum load load_container(struct container* c) {
   char file[4200];
@@ -537,17 +569,13 @@ static enum load load_container(struct container* c) {
   int bad = jvalue(&j, &c->rec);
   jskip(&j);
   if (bad || j.p != j.end || !matches(&c->rec, rec_fields)) return LOAD_NODE;
-  /* store.ts validRecord(): a record of another id, a negative pid, or cgroup directories
-   * outside /sys/fs/cgroup are corrupt, and Node says so. */
+  /* store.ts validRecord(): a record of another id, a negative pid, or a cgroup that
+   * validCgroupDesc() refuses is corrupt, and Node says so. */
   const struct jv* rid = FIELD(&c->rec, rec_fields, REC_id);
   const struct jv* rpid = FIELD(&c->rec, rec_fields, REC_pid);
   if (!rid || strcmp(rid->s, c->id) != 0 || !rpid || rpid->n < 0) return LOAD_NODE;
   const struct jv* rcg = FIELD(&c->rec, rec_fields, REC_cgroup);
-  const struct jv* rdirs = rcg ? FIELD(rcg, rec_fields_cgroup, REC_cgroup_dirs) : NULL;
-  for (size_t i = 0; rdirs && i < rdirs->count; i++) {
-    const struct jv* d = &rdirs->items[i];
-    if (d->type != J_STR || strncmp(d->s, "/sys/fs/cgroup/", 15) != 0 || strstr(d->s, "/../") || strstr(d->s, "/./")) return LOAD_NODE;
-  }
+  if (rcg && !valid_cgroup_desc(rcg)) return LOAD_NODE;
   /* the record's own strings go out again only through bjson(): no NUL can hide in them (the
    * reader refuses \u0000) */
   c->has_rec = 1;
@@ -635,13 +663,19 @@ static void oci_state(struct buf* b, const struct container* c, enum status st, 
 /* lock.ts lockDir(): the container directory's flock. 0 with *fd set, 1 when held elsewhere
  * (only without wait), -1 for anything else (Node then says what). */
 static int lock_dir(const char* dir, int wait, int* fd) {
-  *fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  *fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (*fd < 0) return -1;
   int rc;
   do rc = flock(*fd, LOCK_EX | (wait ? 0 : LOCK_NB));
   while (rc < 0 && errno == EINTR);
+  int busy = rc < 0 && errno == EWOULDBLOCK;
+  /* lock.ts lockContainer(): a directory removed or replaced meanwhile is not the one locked */
+  struct stat held, cur;
+  if (rc == 0 && (fstat(*fd, &held) || stat(dir, &cur) || held.st_ino != cur.st_ino || held.st_dev != cur.st_dev || held.st_nlink == 0)) {
+    flock(*fd, LOCK_UN);
+    rc = -1;
+  }
   if (rc == 0) return 0;
-  int busy = errno == EWOULDBLOCK;
   close(*fd);
   *fd = -1;
   return busy ? 1 : -1;
@@ -775,15 +809,17 @@ static int cmd_kill(struct container* c, const char* signal, int all) {
   return FASTPATH_NODE;
 }
 
-/* store.ts removeContainerDir(): its files one by one, then the directory. 0, or -1 to leave the
- * rest to Node (a subdirectory, an error): what is gone is what Node would remove first. */
+/* store.ts removeContainerDir(): its files one by one, the intent and then the record last (until
+ * then a reader finds a stopped container, not a bare directory that looks like a create in
+ * progress), then the directory. 0, or -1 to leave the rest to Node (a subdirectory, an error):
+ * what is gone is what Node would remove first. */
 static int remove_container_dir(const char* dir) {
   DIR* d = opendir(dir);
   if (!d) return errno == ENOENT ? 0 : -1;
   struct dirent* e;
   int rc = 0;
   while ((e = readdir(d))) {
-    if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+    if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") || !strcmp(e->d_name, "state.json") || !strcmp(e->d_name, "intent.json")) continue;
     if (e->d_type == DT_DIR || e->d_type == DT_UNKNOWN) {
       rc = -1;
       break;
@@ -793,6 +829,9 @@ static int remove_container_dir(const char* dir) {
       break;
     }
   }
+  static const char* const last[] = {"intent.json", "state.json"};
+  for (size_t i = 0; rc == 0 && i < 2; i++)
+    if (unlinkat(dirfd(d), last[i], 0) && errno != ENOENT) rc = -1;
   closedir(d);
   if (rc == 0 && rmdir(dir) && errno != ENOENT) rc = -1;
   return rc;
@@ -832,27 +871,319 @@ static void sleep_ms(int ms) {
   nanosleep(&t, NULL);
 }
 
-/* src/runtime/delete.ts, for a container without hooks to run: its processes killed, its
- * cgroup and state directory removed. */
-static int cmd_delete(struct container* c, int force) {
+static long long now_ms(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* A JSON file of a state dir read as store.ts readStateFile() reads it (never through a
+ * symlink, a regular file only): 0 with *out parsed, 1 when it does not exist, -1 for anything
+ * else (unreadable, or JSON this reader leaves to Node). */
+static int read_state_json(const char* path, struct jv* out) {
+  int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) return errno == ENOENT ? 1 : -1;
+  struct stat st;
+  if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+    close(fd);
+    return -1;
+  }
+  close(fd);
+  char* text;
+  size_t len;
+  if (read_file_flags(path, O_NOFOLLOW | O_NONBLOCK, &text, &len)) return errno == ENOENT ? 1 : -1;
+  struct jp j = {text, text + len, 0};
+  int bad = jvalue(&j, out);
+  jskip(&j);
+  return bad || j.p != j.end ? -1 : 0;
+}
+
+/* a is b, or one lies inside the other */
+static int nested(const char* a, const char* b) {
+  size_t la = strlen(a), lb = strlen(b);
+  const char* shorter = la <= lb ? a : b;
+  const char* longer = la <= lb ? b : a;
+  size_t n = la <= lb ? la : lb;
+  if (strncmp(shorter, longer, n)) return 0;
+  return longer[n] == 0 || longer[n] == '/' || (n > 0 && shorter[n - 1] == '/');
+}
+
+/* Whether a cgroup another container describes (its intent's or record's `cgroup`) may reach
+ * the processes of ours: the same path or directory, or one inside the other. 1 when it may,
+ * or when it has a shape this reader does not expect (Node then decides); 0 when it cannot. */
+static int cgroup_meets(const struct jv* mine, const struct jv* theirs) {
+  if (!theirs) return 0;
+  if (theirs->type != J_OBJ) return 1;
+  const struct jv* tp = jget(theirs, "path");
+  const struct jv* td = jget(theirs, "dirs");
+  if ((tp && tp->type != J_STR) || (td && td->type != J_OBJ)) return 1;
+  if (tp && nested(tp->s, FIELD(mine, rec_fields_cgroup, REC_cgroup_path)->s)) return 1;
+  const struct jv* md = FIELD(mine, rec_fields_cgroup, REC_cgroup_dirs);
+  for (size_t i = 0; td && i < td->count; i++) {
+    if (td->items[i].type != J_STR) return 1;
+    for (size_t k = 0; k < md->count; k++)
+      if (nested(td->items[i].s, md->items[k].s)) return 1;
+  }
+  return 0;
+}
+
+/* remains.ts findRemains() in the case the fast path answers: the record's cgroup is the one
+ * cgroup a create of this id may have made (its intent names no other), and no other container
+ * of the root names it, nor one inside it or around it, in its intent or record. Node's rule
+ * compares paths; this one also compares every directory and refuses nesting, so that a forged
+ * record naming a neighbour's cgroup, or a parent of it, under another path is Node's to judge,
+ * never killed here. Anything it cannot read sends the command to Node. */
+static int cgroup_ours_alone(const char* root, const struct container* c) {
+  const struct jv* cg = FIELD(&c->rec, rec_fields, REC_cgroup);
+  char file[4200];
+  struct jv intent;
+  snprintf(file, sizeof(file), "%s/intent.json", c->dir);
+  int r = read_state_json(file, &intent);
+  if (r < 0) return 0;
+  if (r == 0) {
+    const struct jv* iid = jget(&intent, "id");
+    const struct jv* icg = jget(&intent, "cgroup");
+    if (intent.type != J_OBJ || !iid || iid->type != J_STR || strcmp(iid->s, c->id)) return 0;
+    if (icg) {
+      const struct jv* ip = icg->type == J_OBJ ? jget(icg, "path") : NULL;
+      if (!cg || !ip || ip->type != J_STR || strcmp(ip->s, FIELD(cg, rec_fields_cgroup, REC_cgroup_path)->s)) return 0;
+    }
+  }
+  if (!cg) return 1;
+  DIR* d = opendir(root);
+  if (!d) return 0;
+  struct dirent* e;
+  int alone = 1;
+  while (alone && (e = readdir(d))) {
+    if (e->d_name[0] == '.' || !strcmp(e->d_name, c->id)) continue;
+    if (e->d_type == DT_UNKNOWN) {
+      struct stat st;
+      if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW)) {
+        alone = 0;
+        break;
+      }
+      if (!S_ISDIR(st.st_mode)) continue;
+    } else if (e->d_type != DT_DIR)
+      continue;
+    static const char* const files[] = {"intent.json", "state.json"};
+    for (size_t i = 0; alone && i < 2; i++) {
+      struct jv other;
+      snprintf(file, sizeof(file), "%s/%s/%s", root, e->d_name, files[i]);
+      r = read_state_json(file, &other);
+      if (r < 0 || (r == 0 && (other.type != J_OBJ || cgroup_meets(cg, jget(&other, "cgroup"))))) alone = 0;
+    }
+  }
+  closedir(d);
+  return alone;
+}
+
+static int write_text(const char* dir, const char* name, const char* text) {
+  char path[4200];
+  snprintf(path, sizeof(path), "%s/%s", dir, name);
+  int fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
+  if (fd < 0) return -1;
+  ssize_t w;
+  do w = write(fd, text, strlen(text));
+  while (w < 0 && errno == EINTR);
+  int e = errno;
+  close(fd);
+  errno = e;
+  return w == (ssize_t)strlen(text) ? 0 : -1;
+}
+
+/* The text of dir/name without its trailing whitespace, compared with want. */
+static int reads(const char* dir, const char* name, const char* want) {
+  char path[4200], *text;
+  size_t len;
+  snprintf(path, sizeof(path), "%s/%s", dir, name);
+  if (read_file(path, &text, &len)) return 0;
+  while (len && (text[len - 1] == '\n' || text[len - 1] == ' ')) len--;
+  int same = len == strlen(want) && !memcmp(text, want, len);
+  free(text);
+  return same;
+}
+
+/* v1.ts setFreezer(): write the state, then wait (bounded) until the kernel reports it. */
+static int set_freezer(const char* dir, const char* want) {
+  long long deadline = now_ms() + 5000;
+  for (int wait = 1;; wait = wait * 2 > 20 ? 20 : wait * 2) {
+    if (write_text(dir, "freezer.state", want)) return -1;
+    if (reads(dir, "freezer.state", want)) return 0;
+    if (now_ms() >= deadline) return -1;
+    sleep_ms(wait);
+  }
+}
+
+/* base.ts pids() with killAll(): every process listed under dir, recursively, gets sig. */
+static void kill_tree(const char* dir, int sig, int depth) {
+  char path[4200], *text;
+  size_t len;
+  snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
+  if (!read_file(path, &text, &len)) {
+    for (char* p = text; *p;) {
+      char* end;
+      long pid = strtol(p, &end, 10);
+      if (end == p) break;
+      if (pid > 0) kill((pid_t)pid, sig);
+      p = end;
+      while (*p == '\n') p++;
+    }
+    free(text);
+  }
+  if (depth > 64) return;
+  DIR* d = opendir(dir);
+  if (!d) return;
+  struct dirent* e;
+  while ((e = readdir(d)))
+    if (e->d_type == DT_DIR && strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
+      snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+      kill_tree(path, sig, depth + 1);
+    }
+  closedir(d);
+}
+
+/* files.ts isCgroupfs(): Node's drivers skip the kernel's confirmations elsewhere; such a record is Node's. */
+static int on_cgroupfs(const char* dir) {
+  struct statfs s;
+  return statfs(dir, &s) == 0 && (s.f_type == 0x27e0eb || s.f_type == 0x63677270);
+}
+
+/* The cgroup half of base.ts killAll(9), then destroy()'s thaw of a frozen cgroup: 0 done,
+ * FASTPATH_NODE where Node's driver would take another way (no cgroup.kill, no freezer, a
+ * frozen cgroup, an error it would report). */
+static int kill_cgroup(const struct jv* cg) {
+  const struct jv* dirs = FIELD(cg, rec_fields_cgroup, REC_cgroup_dirs);
+  if (FIELD(cg, rec_fields_cgroup, REC_cgroup_version)->n == 2) {
+    /* v2.ts killAllFast(): cgroup.kill; a cgroup being removed (ENODEV) or gone holds nothing */
+    const char* dir = dirs->items[0].s;
+    char kf[4200];
+    snprintf(kf, sizeof(kf), "%s/cgroup.kill", dir);
+    if (access(kf, F_OK) || !on_cgroupfs(dir)) return FASTPATH_NODE;
+    if (write_text(dir, "cgroup.kill", "1") && errno != ENODEV && errno != ENOENT) return FASTPATH_NODE;
+    /* v2.ts state(): cgroup.events says frozen (Node thaws, and waits for it) */
+    char ev[4200], *text;
+    size_t len;
+    snprintf(ev, sizeof(ev), "%s/cgroup.events", dir);
+    if (!read_file(ev, &text, &len)) {
+      int frozen = memmem(text, len, "\nfrozen 1", 9) != NULL || (len >= 8 && !memcmp(text, "frozen 1", 8));
+      free(text);
+      if (frozen) return FASTPATH_NODE;
+    } else if (reads(dir, "cgroup.freeze", "1"))
+      return FASTPATH_NODE;
+    return 0;
+  }
+  /* v1: frozen while the walk signals, so that nothing escapes it by forking */
+  const struct jv* fz = jget(dirs, "freezer");
+  if (!fz || !on_cgroupfs(fz->s) || reads(fz->s, "freezer.state", "FROZEN")) return FASTPATH_NODE;
+  if (set_freezer(fz->s, "FROZEN")) {
+    set_freezer(fz->s, "THAWED");
+    return FASTPATH_NODE;
+  }
+  kill_tree(fz->s, SIGKILL, 0);
+  return set_freezer(fz->s, "THAWED") ? FASTPATH_NODE : 0;
+}
+
+/* delete.ts releaseFromForeignFreezer()'s first test: whether the init's v1 freezer cgroup is
+ * the container's own (or it has none, or is gone). Otherwise Node moves it out of the foreign
+ * freezer that holds it. */
+static int in_own_freezer(long long pid, const char* cgpath) {
+  char path[64], *text;
+  size_t len;
+  snprintf(path, sizeof(path), "/proc/%lld/cgroup", pid);
+  if (read_file(path, &text, &len)) return 1;
+  int own = 1;
+  for (char* line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+    char* a = strchr(line, ':');
+    char* b = a ? strchr(a + 1, ':') : NULL;
+    if (!b) continue;
+    *b = 0;
+    int freezer = 0;
+    for (char* ctl = a + 1; ctl && !freezer;) {
+      char* comma = strchr(ctl, ',');
+      size_t n = comma ? (size_t)(comma - ctl) : strlen(ctl);
+      freezer = n == 7 && !strncmp(ctl, "freezer", 7);
+      ctl = comma ? comma + 1 : NULL;
+    }
+    if (!freezer) continue;
+    own = !b[1] || !strcmp(b + 1, cgpath);
+    break;
+  }
+  free(text);
+  return own;
+}
+
+/* delete.ts destroy(), its killing half, for a live init: SIGKILL to the init by a pidfd opened
+ * before its start time is checked (it may have left the cgroup), then to the whole cgroup
+ * (which cgroup_ours_alone() found to be this container's alone), then the init's exit awaited.
+ * 0 done, 1 failed (reported), FASTPATH_NODE: Node repeats it from where it is (a SIGKILL sent
+ * again, a process that is gone stays gone). */
+static int kill_container(struct container* c) {
+  const struct jv* rec = &c->rec;
+  const struct jv* cg = FIELD(rec, rec_fields, REC_cgroup);
+  long long pid = FIELD(rec, rec_fields, REC_pid)->n;
+  const char* start = FIELD(rec, rec_fields, REC_initStartTime)->s;
+  char now[64];
+  int init = (int)syscall(SYS_pidfd_open, (pid_t)pid, 0);
+  if (init < 0 && errno != ESRCH) return FASTPATH_NODE;
+  if (init >= 0) {
+    const char* st = proc_start_time(pid, now, sizeof(now));
+    if (!st || strcmp(st, start)) {
+      close(init);
+      init = -1;
+    }
+  }
+  if (init >= 0) syscall(SYS_pidfd_send_signal, init, SIGKILL, NULL, 0);
+  if (cg && kill_cgroup(cg)) goto node;
+  if (init < 0) return 0;
+  struct pollfd pfd = {init, POLLIN, 0};
+  int ready;
+  do ready = poll(&pfd, 1, 0);
+  while (ready < 0 && errno == EINTR);
+  /* An exiting task leaves its cgroups before its pidfd reports the exit: one that seems to be
+   * in a foreign freezer gets a moment to finish exiting before Node is asked to free it. */
+  if (ready <= 0 && !in_own_freezer(pid, cg ? FIELD(cg, rec_fields_cgroup, REC_cgroup_path)->s : "")) {
+    do ready = poll(&pfd, 1, 50);
+    while (ready < 0 && errno == EINTR);
+    if (ready <= 0) goto node;
+  }
+  if (ready <= 0) {
+    do ready = poll(&pfd, 1, 10000);
+    while (ready < 0 && errno == EINTR);
+  }
+  close(init);
+  if (ready > 0) return 0;
+  return failf("container \"%s\": init %lld did not exit after SIGKILL", c->id, pid);
+node:
+  if (init >= 0) close(init);
+  return FASTPATH_NODE;
+}
+
+/* src/runtime/delete.ts for a container in the plain case: no hooks to run, no host mounts, a
+ * cgroupfs cgroup of its own. A created container is killed without --force too (containerd
+ * expects it); a running one only with it. */
+static int cmd_delete(const char* root, struct container* c, int force) {
   enum load l = load_container(c);
   if (l == LOAD_NOT_EXIST) return force ? 0 : failf("container \"%s\" does not exist", c->id);
-  /* Only a stopped container is deleted here. Killing a created or running one is Node's:
-   * delete.ts checks that no other container of the root owns the recorded cgroup before it
-   * kills what is in it (a forged or stale record must not take a neighbour down), and a
-   * create in progress is waited for or refused by Node's rules. */
-  if (l != LOAD_OK || !plain_record(c) || c->status != ST_STOPPED) return FASTPATH_NODE;
+  if (l != LOAD_OK || !plain_record(c)) return FASTPATH_NODE;
+  /* deleteContainer(): runc's refusal, before the lock */
+  if (!force && c->status == ST_RUNNING) return failf("cannot delete container \"%s\" that is not stopped: running", c->id);
+  /* lockForDelete() waits for a create or another command in progress, or goes on without a
+   * lock whose taker died: Node's, so a lock held elsewhere sends the command there. */
   int lock;
-  if (lock_dir(c->dir, !force, &lock)) return FASTPATH_NODE;
+  if (lock_dir(c->dir, 0, &lock)) return FASTPATH_NODE;
   l = load_container(c);
   int rc = FASTPATH_NODE;
-  if (l == LOAD_NOT_EXIST) {
-    rc = failf("container \"%s\" does not exist", c->id);
+  if (l != LOAD_OK || !plain_record(c)) goto out;
+  if (!force && c->status == ST_RUNNING) {
+    rc = failf("cannot delete container \"%s\" that is not stopped: running", c->id);
     goto out;
   }
-  if (l != LOAD_OK || !plain_record(c) || c->status != ST_STOPPED) goto out;
   /* hostMounts: mounts of a container without its own mount namespace, which Node removes */
-  if (has_hooks(&c->rec, REC_hooks_poststop) || FIELD(&c->rec, rec_fields, REC_hostMounts) || !cgroup_as_recorded(&c->rec)) goto out;
+  if (has_hooks(&c->rec, REC_hooks_poststop) || FIELD(&c->rec, rec_fields, REC_hostMounts) || !cgroup_as_recorded(&c->rec) ||
+      !cgroup_ours_alone(root, c))
+    goto out;
+  if (c->status != ST_STOPPED && (rc = kill_container(c))) goto out;
+  rc = FASTPATH_NODE;
   if (remove_cgroup(&c->rec) || remove_container_dir(c->dir)) goto out;
   rc = 0;
 out:
@@ -939,7 +1270,7 @@ int fastpath_main(int argc, char** argv) {
     case C_STATE: return cmd_state(&c);
     case C_START: return cmd_start(&c);
     case C_KILL: return cmd_kill(&c, npos > 1 ? pos[1] : NULL, all);
-    case C_DELETE: return cmd_delete(&c, force);
+    case C_DELETE: return cmd_delete(root, &c, force);
   }
   return FASTPATH_NODE;
 }

@@ -11,7 +11,8 @@
  *
  * Nothing another container owns is touched: a cgroup that another container of this root
  * names in its intent or record is left alone (two configs may share a cgroupsPath), and so
- * are its processes; only our init is then killed, by pid.
+ * are its processes, and so is a cgroup inside or around one it names, or one that shares a
+ * directory with it under another path; only our init is then killed, by pid.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -33,22 +34,43 @@ export interface Remains {
   shared: string[];
 }
 
-/** The cgroup paths the other containers of `root` name in their intent or record. */
-function claimedByOthers(root: string, id: string): Set<string> {
-  const out = new Set<string>();
+/** A cgroup as another container of the root names it: its path and its directories. */
+interface Claim {
+  path: string;
+  dirs: string[];
+}
+
+/** The cgroups the other containers of `root` name in their intent or record. */
+function claimedByOthers(root: string, id: string): Claim[] {
+  const out: Claim[] = [];
+  const add = (cg: { path: string; dirs: Record<string, string> } | undefined) => cg && out.push({ path: cg.path, dirs: Object.values(cg.dirs) });
   for (const other of listIds(root)) {
     if (other === id) continue;
     const dir = path.join(path.resolve(root), other);
-    const intent = readIntent(dir, other);
-    if (intent?.cgroup) out.add(intent.cgroup.path);
+    add(readIntent(dir, other)?.cgroup);
     try {
-      const rec = readRecord(root, other);
-      if (rec?.cgroup) out.add(rec.cgroup.path);
+      add(readRecord(root, other)?.cgroup);
     } catch {
       /* a damaged neighbour claims nothing we can read */
     }
   }
   return out;
+}
+
+/** Two cgroup paths (or directories) that are one, or one inside the other. */
+function nested(a: string, b: string): boolean {
+  const [short, long] = a.length <= b.length ? [a, b] : [b, a];
+  return long.startsWith(short) && (long.length === short.length || long[short.length] === '/' || short.endsWith('/'));
+}
+
+/**
+ * Whether killing or removing `m` could reach what a claim names: the same path, the same
+ * directory under another path (a forged record may spell a neighbour's cgroup so), or a cgroup
+ * inside or around it (killing a parent kills its children).
+ */
+function meets(m: CgroupManager, claims: Claim[]): boolean {
+  const mine = Object.values(m.dirs);
+  return claims.some((c) => nested(c.path, m.path) || c.dirs.some((d) => mine.some((x) => nested(d, x))));
 }
 
 /** The cgroup a damaged container's saved config names, or the default one. */
@@ -86,7 +108,7 @@ export function findRemains(root: string, c: Container): Remains {
   }
   if (candidates.length === 0) return { intent, owned: [], shared: [] };
   const claimed = claimedByOthers(root, c.id);
-  const owned = candidates.filter((m) => !claimed.has(m.path));
-  const shared = candidates.filter((m) => claimed.has(m.path)).map((m) => m.path);
+  const owned = candidates.filter((m) => !meets(m, claimed));
+  const shared = candidates.filter((m) => meets(m, claimed)).map((m) => m.path);
   return { intent, owned, shared };
 }

@@ -123,6 +123,14 @@ function differential(mutate: (c: any) => void, scenario: (r: Recorder) => void,
   );
 }
 
+/** The directories of container id's cgroup (the default path, /ocirt/<id>) in every hierarchy. */
+function cgroupDirs(id: string): string[] {
+  return fs
+    .readdirSync('/sys/fs/cgroup')
+    .map((h) => path.join('/sys/fs/cgroup', h, 'ocirt', id))
+    .filter((d) => fs.existsSync(d));
+}
+
 const sleeper = (c: any) => {
   c.process.args = ['/bin/sleep', '1000'];
 };
@@ -158,14 +166,14 @@ test('create, state, start, kill, delete: every answer and refusal on the way', 
     (r) => {
       r.quiet(['create', '--bundle', r.b.dir, 'c1']);
       r.run(['state', 'c1']);
-      r.run(['--log', '@LOG', '--log-format', 'json', 'delete', 'c1']); // created, no --force: killed (by Node)
+      r.run(['--log', '@LOG', '--log-format', 'json', 'delete', 'c1']); // created, no --force: killed
       r.quiet(['create', '--bundle', r.b.dir, 'c1']);
       r.run(['start', 'c1']);
       assert.ok(waitFor(() => r.status('c1') === 'running'));
       r.run(['state', 'c1']);
       r.run(['start', 'c1']);
       r.run(['--log', '@LOG', 'delete', 'c1']);
-      r.run(['kill', 'c1', '0']);
+      r.run(['kill', 'c1', '0']); // signal 0: Node's
       r.run(['kill', 'c1', 'sigcont']);
       r.run(['kill', 'c1', 'KILL']);
       assert.ok(waitFor(() => r.status('c1') === 'stopped'));
@@ -175,8 +183,7 @@ test('create, state, start, kill, delete: every answer and refusal on the way', 
       r.run(['delete', 'c1']);
       r.run(['state', 'c1']);
     },
-    // delete of a created or running container is Node's (the cgroup's owner is checked before a kill)
-    ['fast', 'node', 'fast', 'fast', 'fast', 'node', 'node', 'fast', 'fast', 'fast', 'fast', 'fast', 'fast', 'fast'],
+    ['fast', 'fast', 'fast', 'fast', 'fast', 'fast', 'node', 'fast', 'fast', 'fast', 'fast', 'fast', 'fast', 'fast'],
   ));
 
 test('annotations, --root=, kill --all and delete --force of a running container', () =>
@@ -190,10 +197,11 @@ test('annotations, --root=, kill --all and delete --force of a running container
       r.run([`--root=${r.rt.root}`, 'state', 'c2']);
       r.run(['start', 'c2']);
       r.run(['kill', '--all', 'c2', 'CONT']); // the cgroup walk: Node
-      r.run(['delete', '-f', 'c2']); // running: Node kills it, cgroup and all
+      r.run(['delete', '-f', 'c2']); // running: killed, cgroup and all
       r.run(['state', 'c2']);
+      assert.equal(cgroupDirs('c2'), [], 'the cgroup of c2 is gone');
     },
-    ['fast', 'fast', 'node', 'node', 'fast'],
+    ['fast', 'fast', 'node', 'fast', 'fast'],
   ));
 
 test('a container that exited by itself is deleted by the fast path, cgroup and all', () =>
@@ -208,7 +216,7 @@ test('a container that exited by itself is deleted by the fast path, cgroup and 
       r.run(['state', 'c3']);
       r.run(['delete', 'c3']);
       assert.not.ok(fs.existsSync(path.join(r.rt.root, 'c3')), 'state dir left');
-      for (const h of fs.readdirSync('/sys/fs/cgroup')) assert.not.ok(fs.existsSync(path.join('/sys/fs/cgroup', h, 'ocirt', 'c3')), `cgroup left in ${h}`);
+      assert.equal(cgroupDirs('c3'), [], 'the cgroup of c3 is gone');
     },
     ['fast', 'fast', 'fast'],
   ));
@@ -242,6 +250,111 @@ test('hooks, a paused container, a record with a field C does not know, a corrup
       r.run(['delete', '--force', 'c5']); // created, poststop hook: Node
     },
     ['node', 'fast', 'node', 'node', 'node', 'fast', 'node', 'node', 'node', 'node'],
+  ));
+
+function rmdirQuiet(d: string): void {
+  try {
+    fs.rmdirSync(d);
+  } catch {
+    /* busy a moment longer */
+  }
+}
+
+function initOf(r: Recorder, id: string): number {
+  return JSON.parse(fs.readFileSync(path.join(r.rt.root, id, 'state.json'), 'utf8')).pid;
+}
+
+const gone = (pid: number) => waitFor(() => !fs.existsSync(`/proc/${pid}`) || /\) [ZX] /.test(fs.readFileSync(`/proc/${pid}/stat`, 'utf8')));
+
+test('delete of created and running containers beside a neighbour; a damaged neighbour, a child cgroup: Node', () =>
+  differential(
+    sleeper,
+    (r) => {
+      r.quiet(['create', '--bundle', r.b.dir, 'nb']);
+      const nbPid = initOf(r, 'nb');
+      r.quiet(['create', '--bundle', r.b.dir, 'c6']);
+      const c6 = initOf(r, 'c6');
+      r.run(['delete', 'c6']); // created: killed without --force
+      assert.ok(gone(c6), 'the init of c6 is gone');
+      assert.equal(cgroupDirs('c6'), []);
+      r.quiet(['create', '--bundle', r.b.dir, 'c7']);
+      r.quiet(['start', 'c7']);
+      const c7 = initOf(r, 'c7');
+      r.run(['delete', '-f', 'c7']);
+      assert.ok(gone(c7), 'the init of c7 is gone');
+      assert.equal(cgroupDirs('c7'), []);
+      // A neighbour whose record the C reader cannot read: its claim is Node's to weigh.
+      fs.mkdirSync(path.join(r.rt.root, 'junk'));
+      fs.writeFileSync(path.join(r.rt.root, 'junk', 'state.json'), '{"cgroup": 1.5}');
+      r.quiet(['create', '--bundle', r.b.dir, 'c8']);
+      r.run(['delete', '-f', 'c8']);
+      r.quiet(['delete', '-f', 'junk']);
+      // A child cgroup inside the container's: C kills, then leaves the walk to Node.
+      r.quiet(['create', '--bundle', r.b.dir, 'c9']);
+      fs.mkdirSync(path.join('/sys/fs/cgroup/memory/ocirt/c9/sub'));
+      r.run(['delete', '-f', 'c9']);
+      assert.equal(cgroupDirs('c9'), []);
+      assert.ok(fs.existsSync(`/proc/${nbPid}`) && r.status('nb') === 'created', 'the neighbour lives');
+      r.run(['delete', '-f', 'nb']);
+      assert.ok(gone(nbPid));
+    },
+    ['fast', 'fast', 'node', 'node', 'fast'],
+  ));
+
+/** Rewrites one JSON file of container id's state dir. */
+function edit(r: Recorder, id: string, file: string, change: (v: any) => any): void {
+  const f = path.join(r.rt.root, id, file);
+  fs.writeFileSync(f, JSON.stringify(change(JSON.parse(fs.readFileSync(f, 'utf8')))));
+}
+
+test('a record naming a neighbour\'s cgroup, or one around it: never killed by the fast path, the neighbour lives', () =>
+  differential(
+    sleeper,
+    (r) => {
+      r.quiet(['create', '--bundle', r.b.dir, 'nb']);
+      r.quiet(['start', 'nb']);
+      const nbCg = JSON.parse(fs.readFileSync(path.join(r.rt.root, 'nb', 'state.json'), 'utf8')).cgroup;
+      const nbDirs = cgroupDirs('nb');
+      const nbPid = JSON.parse(fs.readFileSync(path.join(r.rt.root, 'nb', 'state.json'), 'utf8')).pid;
+      const neighbourLives = (what: string) => {
+        assert.is(r.status('nb'), 'running', `${what}: the neighbour runs`);
+        assert.ok(fs.existsSync(`/proc/${nbPid}`), `${what}: the neighbour's init`);
+        assert.equal(cgroupDirs('nb'), nbDirs, `${what}: the neighbour's cgroup`);
+      };
+      const parent = (cg: any) => ({ ...cg, path: path.posix.dirname(cg.path), dirs: Object.fromEntries(Object.entries(cg.dirs).map(([k, d]) => [k, path.posix.dirname(d as string)])) });
+      const forgeries: Array<[string, (id: string) => void]> = [
+        // the record alone: its intent names another cgroup
+        ['the record', (id) => edit(r, id, 'state.json', (v) => ({ ...v, cgroup: nbCg }))],
+        // record and intent agree: only the neighbour's claim tells
+        ['record and intent', (id) => (edit(r, id, 'state.json', (v) => ({ ...v, cgroup: nbCg })), edit(r, id, 'intent.json', (v) => ({ ...v, cgroup: { ...nbCg, freezer: undefined } })))],
+        // the neighbour's directories under another path: the same cgroup named differently
+        ['its directories under another path', (id) => {
+          const other = { ...nbCg, path: '/nb', freezer: undefined };
+          edit(r, id, 'state.json', (v) => ({ ...v, cgroup: other }));
+          edit(r, id, 'intent.json', (v) => ({ ...v, cgroup: other }));
+        }],
+        // the parent of every container's cgroup
+        ['the parent cgroup', (id) => (edit(r, id, 'state.json', (v) => ({ ...v, cgroup: parent(nbCg) })), edit(r, id, 'intent.json', (v) => ({ ...v, cgroup: parent(nbCg) })))],
+      ];
+      let n = 0;
+      for (const [what, forge] of forgeries) {
+        const id = `forged${n++}`;
+        r.quiet(['create', '--bundle', r.b.dir, id]);
+        const own = cgroupDirs(id);
+        forge(id);
+        r.run(['state', id]);
+        neighbourLives(what);
+        r.run(['delete', '--force', id]);
+        // Its own cgroup, which neither file names any more when both were forged, is left to the test.
+        for (const d of own) assert.ok(waitFor(() => !fs.existsSync(d) || (rmdirQuiet(d), !fs.existsSync(d))), `${what}: ${d} stays`);
+        neighbourLives(what);
+        assert.not.ok(fs.existsSync(path.join(r.rt.root, id)), `${what}: the state dir of ${id} is gone`);
+      }
+      r.run(['delete', '--force', 'nb']);
+      assert.equal(cgroupDirs('nb'), []);
+    },
+    // state answers (it kills nothing); every delete of a forged record is Node's
+    ['fast', 'node', 'fast', 'node', 'fast', 'node', 'fast', 'node', 'fast'],
   ));
 
 test.run();
