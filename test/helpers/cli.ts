@@ -23,7 +23,8 @@ export interface Result {
 
 export class Runtime {
   readonly root: string;
-  constructor() {
+  /** wrap: a command ocirt runs under, e.g. nsenter into a mount namespace with other cgroups. */
+  constructor(readonly wrap: string[] = []) {
     this.root = fs.mkdtempSync(path.join(os.tmpdir(), 'ocirt-root-'));
   }
 
@@ -46,7 +47,8 @@ export class Runtime {
         } else stdio.push(g);
       }
       stdio.push(...given.slice(3));
-      const r = spawnSync(OCIRT, ['--root', this.root, ...args], { timeout: 60_000, ...opts, stdio, encoding: 'utf8' });
+      const argv = [...this.wrap, OCIRT, '--root', this.root, ...args];
+      const r = spawnSync(argv[0], argv.slice(1), { timeout: 60_000, ...opts, stdio, encoding: 'utf8' });
       const read = (i: number) => (files[i] === undefined ? '' : fs.readFileSync(path.join(cap, String(i)), 'utf8'));
       return { status: r.status, signal: r.signal, stdout: read(1), stderr: read(2) };
     } finally {

@@ -12,6 +12,7 @@ import * as assert from 'uvu/assert';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { spawn, spawnSync } from 'node:child_process';
 import { makeBundle, Bundle } from '../helpers/bundle';
 import { Runtime, waitFor } from '../helpers/cli';
 
@@ -90,13 +91,13 @@ class Recorder {
  * the transcripts. `expect` lists, per step, the side that must have answered with the fast
  * path on ('fast' or 'node').
  */
-function differential(mutate: (c: any) => void, scenario: (r: Recorder) => void, expect: Side[]): void {
+function differential(mutate: (c: any) => void, scenario: (r: Recorder) => void, expect: Side[], wrap: string[] = []): void {
   const b = makeBundle(mutate);
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ocirt-fastpath-'));
   const transcripts: Step[][] = [];
   try {
     for (const fast of [true, false]) {
-      const rt = new Runtime();
+      const rt = new Runtime(wrap);
       const r = new Recorder(rt, b, fast, tmp);
       try {
         scenario(r);
@@ -355,6 +356,67 @@ test('a record naming a neighbour\'s cgroup, or one around it: never killed by t
     },
     // state answers (it kills nothing); every delete of a forged record is Node's
     ['fast', 'node', 'fast', 'node', 'fast', 'node', 'fast', 'node', 'fast'],
+  ));
+
+/**
+ * A process in its own mount namespace with cgroup2 mounted over /sys/fs/cgroup (this host's
+ * layout is hybrid): ocirt run in it through nsenter uses its v2 driver, on the host's unified
+ * hierarchy, so a container's cgroup is /sys/fs/cgroup/unified/ocirt/<id> seen from here.
+ */
+function withCgroup2Namespace(fn: (wrap: string[]) => void): void {
+  const holder = spawn('unshare', ['-m', '--propagation', 'private', 'sh', '-c', 'mount -t cgroup2 none /sys/fs/cgroup && exec sleep 100000'], { stdio: 'ignore' });
+  try {
+    const wrap = ['nsenter', '-t', String(holder.pid), '-m'];
+    const ready = waitFor(() => spawnSync(wrap[0], [...wrap.slice(1), 'stat', '-fc', '%T', '/sys/fs/cgroup'], { encoding: 'utf8' }).stdout?.trim() === 'cgroup2fs');
+    assert.ok(ready, 'a mount namespace with cgroup2 over /sys/fs/cgroup');
+    fn(wrap);
+  } finally {
+    holder.kill('SIGKILL');
+  }
+}
+
+test('cgroup v2 (cgroup.kill): delete of created, running and exited containers; a forged record naming a neighbour: Node', () =>
+  withCgroup2Namespace((wrap) =>
+    differential(
+      sleeper,
+      (r) => {
+        const v2 = (id: string) => JSON.parse(fs.readFileSync(path.join(r.rt.root, id, 'state.json'), 'utf8')).cgroup;
+        r.quiet(['create', '--bundle', r.b.dir, 'nb']);
+        assert.is(v2('nb').version, 2, 'the v2 driver made the cgroup');
+        const nbPid = initOf(r, 'nb');
+        r.quiet(['create', '--bundle', r.b.dir, 'd1']);
+        const d1 = initOf(r, 'd1');
+        r.run(['state', 'd1']);
+        r.run(['delete', 'd1']); // created: killed
+        assert.ok(gone(d1), 'the init of d1 is gone');
+        assert.equal(cgroupDirs('d1'), []);
+        r.quiet(['create', '--bundle', r.b.dir, 'd2']);
+        r.run(['start', 'd2']);
+        r.run(['delete', 'd2']); // running, no --force: refused
+        r.run(['kill', 'd2', 'KILL']);
+        assert.ok(waitFor(() => r.status('d2') === 'stopped'));
+        r.run(['delete', 'd2']); // exited
+        assert.equal(cgroupDirs('d2'), []);
+        r.quiet(['create', '--bundle', r.b.dir, 'd3']);
+        r.quiet(['start', 'd3']);
+        const d3 = initOf(r, 'd3');
+        r.run(['delete', '--force', 'd3']);
+        assert.ok(gone(d3), 'the init of d3 is gone');
+        assert.equal(cgroupDirs('d3'), []);
+        r.quiet(['create', '--bundle', r.b.dir, 'd4']);
+        const own = cgroupDirs('d4');
+        edit(r, 'd4', 'state.json', (v) => ({ ...v, cgroup: v2('nb') }));
+        edit(r, 'd4', 'intent.json', (v) => ({ ...v, cgroup: { ...v2('nb'), freezer: undefined } }));
+        r.run(['delete', '--force', 'd4']);
+        for (const d of own) assert.ok(waitFor(() => !fs.existsSync(d) || (rmdirQuiet(d), !fs.existsSync(d))), `${d} stays`);
+        assert.ok(fs.existsSync(`/proc/${nbPid}`) && r.status('nb') === 'created', 'the neighbour lives');
+        r.run(['delete', '--force', 'nb']);
+        assert.ok(gone(nbPid));
+        assert.equal(cgroupDirs('nb'), []);
+      },
+      ['fast', 'fast', 'fast', 'fast', 'fast', 'fast', 'fast', 'node', 'fast'],
+      wrap,
+    ),
   ));
 
 test.run();
