@@ -5,7 +5,6 @@
  * existed before create and, at delete (or a failed create), detaches every other one.
  */
 import * as path from 'node:path';
-import { spawnSync } from 'node:child_process';
 import { readMountinfo, unescapeMount } from '../cgroups/mounts';
 
 export interface HostMounts {
@@ -52,6 +51,9 @@ export function mountsToRemove(h: HostMounts, mountinfo?: string): string[] {
 /** Detaches them; returns the mount points that would not go. */
 export function removeHostMounts(h: HostMounts): string[] {
   // umount(8) by path detaches the topmost mount there; -l also what may still be busy.
+  // child_process is required here, not at the top: create loads this module, and
+  // child_process brings net, dgram and the streams (some thirty internal modules, ~4 ms).
+  const { spawnSync } = require('node:child_process') as typeof import('node:child_process');
   for (const m of mountsToRemove(h)) spawnSync('umount', ['-l', m], { stdio: 'ignore' });
   return mountsToRemove(h);
 }
