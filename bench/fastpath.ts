@@ -3,7 +3,8 @@
  * with ocirt twice: as bin/ocirt runs by default (the launcher's C fast path answers the plain
  * cases) and with OCIRT_NO_FASTPATH=1 (Node answers all).
  *   - state of a created container; start of a created one; kill (SIGKILL) of a running one;
- *     delete of one that has exited; and create + start + delete --force of /bin/true.
+ *     delete of one that has exited; delete --force of a running one; and create + start +
+ *     delete --force of /bin/true.
  * Each timed command gets its container from untimed work before it, in interleaved rounds.
  *
  * crun cannot run on this host's hybrid cgroup layout, so it runs in a private mount namespace
@@ -166,6 +167,19 @@ try {
       },
     })),
     baseline: `${base} delete`,
+  });
+  sections.push({
+    title: 'delete --force of a running container',
+    cands: per('delete -f', (rt) => ({
+      name: '',
+      before: prepared(rt, (id) => sh(rt, ['run', '-d', '-b', rt.sleeper.dir, id])),
+      run: () => {
+        const ok = sh(rt, ['delete', '-f', current(rt)]);
+        ids.delete(rt.name);
+        return ok;
+      },
+    })),
+    baseline: `${base} delete -f`,
   });
   sections.push({
     title: 'create + start + delete --force of /bin/true',
