@@ -4,10 +4,10 @@
  * run these commands for every container). fastpath_main() returns the exit code when it
  * answered, or FASTPATH_NODE when Node must: for any flag, record, status or condition it does
  * not fully know (hooks to run, a systemd or paused cgroup, a cgroup another container of the
- * root may share or one that will not go, --debug,
- * a lock held elsewhere...). It hands over only before it has done anything a second run of the
- * command in Node would do differently: reading, taking and dropping the lock, and work Node
- * repeats to the same end (a SIGKILL sent again, a cgroup or state file already gone).
+ * root may share or one that will not go, --debug, a lock held elsewhere...). It hands over
+ * only before it has done anything a second run of the command in Node would do differently:
+ * reading, taking and dropping the lock, and work Node repeats to the same end (a SIGKILL sent
+ * again, a cgroup or state file already gone).
  *
  * What it answers is byte for byte what the TypeScript commands print, exit with and log; each
  * function names the module it mirrors. The record is read against the generated field table
