@@ -441,9 +441,8 @@ enum load { LOAD_OK, LOAD_NOT_EXIST, LOAD_NODE };
 static int read_file_flags(const char* path, int flags, char** out, size_t* len);
 static int read_file(const char* path, char** out, size_t* len) { return read_file_flags(path, 0, out, len); }
 
-static int read_file_flags(const char* path, int flags, char** out, size_t* len) {
-  int fd = open(path, O_RDONLY | O_CLOEXEC | flags);
-  if (fd < 0) return -1;
+/* The rest of fd's file, and fd closed. */
+static int read_fd(int fd, char** out, size_t* len) {
   struct buf b = {0};
   char chunk[8192];
   for (;;) {
@@ -464,6 +463,12 @@ static int read_file_flags(const char* path, int flags, char** out, size_t* len)
   *out = b.p;
   *len = b.len;
   return 0;
+}
+
+static int read_file_flags(const char* path, int flags, char** out, size_t* len) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC | flags);
+  if (fd < 0) return -1;
+  return read_fd(fd, out, len);
 }
 
 /* status.ts procStartTime(): field 22 of /proc/<pid>/stat, or NULL when gone or a zombie. */
@@ -888,10 +893,9 @@ static int read_state_json(const char* path, struct jv* out) {
     close(fd);
     return -1;
   }
-  close(fd);
   char* text;
   size_t len;
-  if (read_file_flags(path, O_NOFOLLOW | O_NONBLOCK, &text, &len)) return errno == ENOENT ? 1 : -1;
+  if (read_fd(fd, &text, &len)) return -1;
   struct jp j = {text, text + len, 0};
   int bad = jvalue(&j, out);
   jskip(&j);
