@@ -14,7 +14,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
 import { makeBundle, Bundle } from '../helpers/bundle';
-import { Runtime, waitFor } from '../helpers/cli';
+import { Runtime, waitFor, cgroupDirsOf, pidAlive } from '../helpers/cli';
 
 type Side = 'fast' | 'node';
 
@@ -124,14 +124,6 @@ function differential(mutate: (c: any) => void, scenario: (r: Recorder) => void,
   );
 }
 
-/** The directories of container id's cgroup (the default path, /ocirt/<id>) in every hierarchy. */
-function cgroupDirs(id: string): string[] {
-  return fs
-    .readdirSync('/sys/fs/cgroup')
-    .map((h) => path.join('/sys/fs/cgroup', h, 'ocirt', id))
-    .filter((d) => fs.existsSync(d));
-}
-
 const sleeper = (c: any) => {
   c.process.args = ['/bin/sleep', '1000'];
 };
@@ -200,7 +192,7 @@ test('annotations, --root=, kill --all and delete --force of a running container
       r.run(['kill', '--all', 'c2', 'CONT']); // the cgroup walk: Node
       r.run(['delete', '-f', 'c2']); // running: killed, cgroup and all
       r.run(['state', 'c2']);
-      assert.equal(cgroupDirs('c2'), [], 'the cgroup of c2 is gone');
+      assert.equal(cgroupDirsOf('c2'), [], 'the cgroup of c2 is gone');
     },
     ['fast', 'fast', 'node', 'fast', 'fast'],
   ));
@@ -217,7 +209,7 @@ test('a container that exited by itself is deleted by the fast path, cgroup and 
       r.run(['state', 'c3']);
       r.run(['delete', 'c3']);
       assert.not.ok(fs.existsSync(path.join(r.rt.root, 'c3')), 'state dir left');
-      assert.equal(cgroupDirs('c3'), [], 'the cgroup of c3 is gone');
+      assert.equal(cgroupDirsOf('c3'), [], 'the cgroup of c3 is gone');
     },
     ['fast', 'fast', 'fast'],
   ));
@@ -265,7 +257,7 @@ function initOf(r: Recorder, id: string): number {
   return JSON.parse(fs.readFileSync(path.join(r.rt.root, id, 'state.json'), 'utf8')).pid;
 }
 
-const gone = (pid: number) => waitFor(() => !fs.existsSync(`/proc/${pid}`) || /\) [ZX] /.test(fs.readFileSync(`/proc/${pid}/stat`, 'utf8')));
+const gone = (pid: number) => waitFor(() => !pidAlive(pid));
 
 test('delete of created and running containers beside a neighbour; a damaged neighbour, a child cgroup: Node', () =>
   differential(
@@ -277,13 +269,13 @@ test('delete of created and running containers beside a neighbour; a damaged nei
       const c6 = initOf(r, 'c6');
       r.run(['delete', 'c6']); // created: killed without --force
       assert.ok(gone(c6), 'the init of c6 is gone');
-      assert.equal(cgroupDirs('c6'), []);
+      assert.equal(cgroupDirsOf('c6'), []);
       r.quiet(['create', '--bundle', r.b.dir, 'c7']);
       r.quiet(['start', 'c7']);
       const c7 = initOf(r, 'c7');
       r.run(['delete', '-f', 'c7']);
       assert.ok(gone(c7), 'the init of c7 is gone');
-      assert.equal(cgroupDirs('c7'), []);
+      assert.equal(cgroupDirsOf('c7'), []);
       // A neighbour whose record the C reader cannot read: its claim is Node's to weigh.
       fs.mkdirSync(path.join(r.rt.root, 'junk'));
       fs.writeFileSync(path.join(r.rt.root, 'junk', 'state.json'), '{"cgroup": 1.5}');
@@ -294,7 +286,7 @@ test('delete of created and running containers beside a neighbour; a damaged nei
       r.quiet(['create', '--bundle', r.b.dir, 'c9']);
       fs.mkdirSync(path.join('/sys/fs/cgroup/memory/ocirt/c9/sub'));
       r.run(['delete', '-f', 'c9']);
-      assert.equal(cgroupDirs('c9'), []);
+      assert.equal(cgroupDirsOf('c9'), []);
       assert.ok(fs.existsSync(`/proc/${nbPid}`) && r.status('nb') === 'created', 'the neighbour lives');
       r.run(['delete', '-f', 'nb']);
       assert.ok(gone(nbPid));
@@ -315,12 +307,12 @@ test('a record naming a neighbour\'s cgroup, or one around it: never killed by t
       r.quiet(['create', '--bundle', r.b.dir, 'nb']);
       r.quiet(['start', 'nb']);
       const nbCg = JSON.parse(fs.readFileSync(path.join(r.rt.root, 'nb', 'state.json'), 'utf8')).cgroup;
-      const nbDirs = cgroupDirs('nb');
+      const nbDirs = cgroupDirsOf('nb');
       const nbPid = JSON.parse(fs.readFileSync(path.join(r.rt.root, 'nb', 'state.json'), 'utf8')).pid;
       const neighbourLives = (what: string) => {
         assert.is(r.status('nb'), 'running', `${what}: the neighbour runs`);
         assert.ok(fs.existsSync(`/proc/${nbPid}`), `${what}: the neighbour's init`);
-        assert.equal(cgroupDirs('nb'), nbDirs, `${what}: the neighbour's cgroup`);
+        assert.equal(cgroupDirsOf('nb'), nbDirs, `${what}: the neighbour's cgroup`);
       };
       const parent = (cg: any) => ({ ...cg, path: path.posix.dirname(cg.path), dirs: Object.fromEntries(Object.entries(cg.dirs).map(([k, d]) => [k, path.posix.dirname(d as string)])) });
       const forgeries: Array<[string, (id: string) => void]> = [
@@ -341,7 +333,7 @@ test('a record naming a neighbour\'s cgroup, or one around it: never killed by t
       for (const [what, forge] of forgeries) {
         const id = `forged${n++}`;
         r.quiet(['create', '--bundle', r.b.dir, id]);
-        const own = cgroupDirs(id);
+        const own = cgroupDirsOf(id);
         forge(id);
         r.run(['state', id]);
         neighbourLives(what);
@@ -352,7 +344,7 @@ test('a record naming a neighbour\'s cgroup, or one around it: never killed by t
         assert.not.ok(fs.existsSync(path.join(r.rt.root, id)), `${what}: the state dir of ${id} is gone`);
       }
       r.run(['delete', '--force', 'nb']);
-      assert.equal(cgroupDirs('nb'), []);
+      assert.equal(cgroupDirsOf('nb'), []);
     },
     // state answers (it kills nothing); every delete of a forged record is Node's
     ['fast', 'node', 'fast', 'node', 'fast', 'node', 'fast', 'node', 'fast'],
@@ -389,22 +381,22 @@ test('cgroup v2 (cgroup.kill): delete of created, running and exited containers;
         r.run(['state', 'd1']);
         r.run(['delete', 'd1']); // created: killed
         assert.ok(gone(d1), 'the init of d1 is gone');
-        assert.equal(cgroupDirs('d1'), []);
+        assert.equal(cgroupDirsOf('d1'), []);
         r.quiet(['create', '--bundle', r.b.dir, 'd2']);
         r.run(['start', 'd2']);
         r.run(['delete', 'd2']); // running, no --force: refused
         r.run(['kill', 'd2', 'KILL']);
         assert.ok(waitFor(() => r.status('d2') === 'stopped'));
         r.run(['delete', 'd2']); // exited
-        assert.equal(cgroupDirs('d2'), []);
+        assert.equal(cgroupDirsOf('d2'), []);
         r.quiet(['create', '--bundle', r.b.dir, 'd3']);
         r.quiet(['start', 'd3']);
         const d3 = initOf(r, 'd3');
         r.run(['delete', '--force', 'd3']);
         assert.ok(gone(d3), 'the init of d3 is gone');
-        assert.equal(cgroupDirs('d3'), []);
+        assert.equal(cgroupDirsOf('d3'), []);
         r.quiet(['create', '--bundle', r.b.dir, 'd4']);
-        const own = cgroupDirs('d4');
+        const own = cgroupDirsOf('d4');
         edit(r, 'd4', 'state.json', (v) => ({ ...v, cgroup: v2('nb') }));
         edit(r, 'd4', 'intent.json', (v) => ({ ...v, cgroup: { ...v2('nb'), freezer: undefined } }));
         r.run(['delete', '--force', 'd4']);
@@ -412,7 +404,7 @@ test('cgroup v2 (cgroup.kill): delete of created, running and exited containers;
         assert.ok(fs.existsSync(`/proc/${nbPid}`) && r.status('nb') === 'created', 'the neighbour lives');
         r.run(['delete', '--force', 'nb']);
         assert.ok(gone(nbPid));
-        assert.equal(cgroupDirs('nb'), []);
+        assert.equal(cgroupDirsOf('nb'), []);
       },
       ['fast', 'fast', 'fast', 'fast', 'fast', 'fast', 'fast', 'node', 'fast'],
       wrap,
