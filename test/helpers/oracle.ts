@@ -165,20 +165,20 @@ export function normalize(r: any, ctx: { cgPath?: string; outFile?: string; conf
 }
 
 /**
- * Differences that fixes on other branches remove, named so that a failure says what it waits
- * for. The oracle still asserts runc's behaviour for these.
+ * Differences ocirt has had from runc, recognised by their signature so that a failure names its
+ * likely cause. The oracle asserts runc's behaviour whatever this says.
  */
-export function pending(runc: Seen, ocirt: Seen): string[] {
+export function knownCauses(runc: Seen, ocirt: Seen): string[] {
   const out: string[] = [];
   const e = ocirt.error ?? '';
-  if (/PR_CAP_AMBIENT_RAISE/.test(e)) out.push('ambient capabilities without inheritable (conform)');
-  if (/tmpcopyup/.test(e)) out.push('tmpcopyup (engines-fixes)');
-  if (/c 5:1 rwm/.test(ocirt.cgroup['devices/devices.list'] ?? '') && !/c 5:1 rwm/.test(runc.cgroup['devices/devices.list'] ?? '')) out.push('no c 5:1 in the default device rules (sec-fixes)');
+  if (/PR_CAP_AMBIENT_RAISE/.test(e)) out.push('ambient capabilities without inheritable');
+  if (/tmpcopyup/.test(e)) out.push('tmpcopyup');
+  if (/c 5:1 rwm/.test(ocirt.cgroup['devices/devices.list'] ?? '') && !/c 5:1 rwm/.test(runc.cgroup['devices/devices.list'] ?? '')) out.push('no c 5:1 in the default device rules');
   if (runc.report && ocirt.report) {
-    if (runc.report.tty !== ocirt.report.tty) out.push('terminal owner (engines-fixes)');
+    if (runc.report.tty !== ocirt.report.tty) out.push('terminal owner');
     const theirs = new Set<string>(runc.report.mounts ?? []);
-    if ((ocirt.report.mounts ?? []).some((l: string) => / tmpfs /.test(l) && !theirs.has(l) && theirs.has(l.replace(/,mode=\d+/, '')))) out.push('tmpfs on an existing directory: no mode= option, the directory\'s mode (not yet fixed)');
-    if (JSON.stringify(runc.report.fdInfo).includes('/dev/null rw') !== JSON.stringify(ocirt.report.fdInfo).includes('/dev/null rw')) out.push('/dev/null stdio (engines-fixes)');
+    if ((ocirt.report.mounts ?? []).some((l: string) => / tmpfs /.test(l) && !theirs.has(l) && theirs.has(l.replace(/,mode=\d+/, '')))) out.push('tmpfs on an existing directory: no mode= option, the directory\'s mode');
+    if (JSON.stringify(runc.report.fdInfo).includes('/dev/null rw') !== JSON.stringify(ocirt.report.fdInfo).includes('/dev/null rw')) out.push('/dev/null stdio');
   }
   return out;
 }

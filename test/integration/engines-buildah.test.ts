@@ -2,9 +2,6 @@
  * buildah drives ocirt in runc's place: `from`, `run`, `bud` and `commit`, with private storage
  * (--root, --runroot) under one temp dir and containers under the cgroup parent /ocirt-buildah.
  * Every scenario runs with `--runtime runc` and with `--runtime ocirt` and must end the same.
- *
- * buildah gives its process all its capabilities as ambient ones without the inheritable set;
- * every scenario [waits: ambient capabilities (conform)] until that fix is merged.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -20,7 +17,6 @@ const work = fs.mkdtempSync(path.join(os.tmpdir(), 'ocirt-buildah-'));
 const parents = cgroupParentsMadeHere(['ocirt-buildah']);
 const B = ['--root', path.join(work, 'storage'), '--runroot', path.join(work, 'run')];
 const IMAGE = 'localhost/ocirt-bb';
-const WAITS = ' [waits: ambient capabilities (conform)]';
 type Rt = 'runc' | 'ocirt';
 const RUNTIME: Record<Rt, string> = { runc: 'runc', ocirt: OCIRT };
 
@@ -63,7 +59,7 @@ function withContainer<T>(fn: (c: string) => T, image = IMAGE): T {
   }
 }
 
-test(`run: output, exit code, what the process is given${WAITS}`, () => {
+test(`run: output, exit code, what the process is given`, () => {
   const r = same((rt) => withContainer((c) => ({
     plain: seen(buildah('run', '--runtime', RUNTIME[rt], '--network', 'none', c, '/bin/sh', '-c', 'echo out; echo err >&2; exit 3')),
     opts: seen(buildah('run', '--runtime', RUNTIME[rt], '--network', 'none', '--user', '1000:1000', '--workingdir', '/tmp', '-e', 'A=1', c, '/bin/sh', '-c',
@@ -73,7 +69,7 @@ test(`run: output, exit code, what the process is given${WAITS}`, () => {
   assert.match(r.opts.stdout, /^1 1000:1000 \/tmp\n/);
 });
 
-test(`run: mounts, a volume, the process's view of /dev and its mounts${WAITS}`, () => {
+test(`run: mounts, a volume, the process's view of /dev and its mounts`, () => {
   // Sorted: buildah writes its own bind mounts in no fixed order from one run to the next.
   // Masked directories left out: how they are mounted is a deliberate difference (runc-deviations.ts).
   const vol = fs.mkdtempSync(path.join(work, 'vol-'));
@@ -83,15 +79,18 @@ test(`run: mounts, a volume, the process's view of /dev and its mounts${WAITS}`,
   assert.match(r.stdout, /^from host\n/);
 });
 
-test(`run -t: a terminal${WAITS}`, () => {
+test(`run -t: a terminal`, () => {
   const r = same((rt) => withContainer((c) => {
     const o = sh(work, 'script', ['-qec', ['buildah', ...B, 'run', '-t', '--runtime', RUNTIME[rt], '--network', 'none', c, '/bin/sh', '-c', 'tty; stat -c "%u %g %a" $(tty)'].join(' '), '/dev/null']);
-    return { status: o.status, stdout: o.stdout.replace(/\r/g, '') };
+    // A NUL byte reaches the terminal under runc as under ocirt, at a moment that races with the
+    // process's output (one CI-like run saw it before the first line with runc, after it with
+    // ocirt): that it comes is the same, where it lands is timing.
+    return { status: o.status, stdout: o.stdout.replace(/[\r\0]/g, '') };
   }));
   assert.match(r.stdout, /\/dev\/pts\/\d+\n/);
 });
 
-test(`commit: what run wrote is in the committed image${WAITS}`, () => {
+test(`commit: what run wrote is in the committed image`, () => {
   const r = same((rt) => {
     const img = `localhost/committed-${rt}`;
     withContainer((c) => {
@@ -107,7 +106,7 @@ test(`commit: what run wrote is in the committed image${WAITS}`, () => {
   assert.equal(r, { status: 0, stdout: 'built\n1000 /opt/x\n', stderr: '' });
 });
 
-test(`bud: RUN steps as root and as USER, the built image's files${WAITS}`, () => {
+test(`bud: RUN steps as root and as USER, the built image's files`, () => {
   const ctx = fs.mkdtempSync(path.join(work, 'ctx-'));
   fs.writeFileSync(path.join(ctx, 'Containerfile'), [
     `FROM ${IMAGE}`,

@@ -4,9 +4,6 @@
  * `--runtime runc` and once with `--runtime ocirt` and must end the same: what the container
  * printed, exit codes, and the states Docker reports. runc is the oracle, so a scenario states
  * no expected value of its own beyond what shows that it ran.
- *
- * Scenarios marked "[waits: ...]" hit a deviation another branch fixes (engines-fixes); they
- * assert runc's behaviour and fail until that fix is merged.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -117,17 +114,17 @@ test('run -t: the process has a terminal; its size and modes', () => {
   assert.match(r.stdout, /^\/dev\/pts\/0$/m);
 });
 
-test('run -t --user 1000: the terminal belongs to the process [waits: terminal owner]', () => {
+test('run -t --user 1000: the terminal belongs to the process', () => {
   const r = same((rt) => inTerminal(['run', '-t', '--rm', '--runtime', rt, '--network', 'none', '--user', '1000', IMAGE, '/bin/sh', '-c', 'stat -c "%u %g %a" $(tty)']));
   assert.is(r.status, 0);
 });
 
-test('run without -i: stdin is a /dev/null the process may write [waits: /dev/null stdio]', () => {
+test('run without -i: stdin is a /dev/null the process may write', () => {
   const r = same((rt) => seen(run(rt, '--rm', IMAGE, '/bin/sh', '-c', 'echo x >&0 && echo wrote; readlink /proc/self/fd/0')));
   assert.is(r.status, 0);
 });
 
-test('what the process sees (the probe of runc-oracle): ids, caps, seccomp, rlimits, env, mounts, /dev, fds, cgroups [waits: /dev/null stdio]', () => {
+test('what the process sees (the probe of runc-oracle): ids, caps, seccomp, rlimits, env, mounts, /dev, fds, cgroups', () => {
   const r = same((rt) => {
     const o = run(rt, '--rm', '-h', 'the-host', '--memory', '64m', '--pids-limit', '50', IMAGE, '/probe', 'report');
     // What differs by container: its id (in cgroup paths and the overlay's layer dirs).
@@ -267,13 +264,13 @@ test('volumes: a bind mount, a read-only bind, a named volume across containers'
   assert.is(r.b.stdout, 'kept\n');
 });
 
-test('tmpfs on a directory the image has: options, mode, writable by root [waits: tmpfs on an existing directory takes its mode without a mode= option]', () => {
+test('tmpfs on a directory the image has: options, mode, writable by root', () => {
   const r = same((rt) => seen(run(rt, '--rm', '--tmpfs', '/run:size=1m', '--mount', 'type=tmpfs,dst=/tmp,tmpfs-mode=1770', IMAGE, '/bin/sh', '-c',
     'grep -E " /(run|tmp) " /proc/mounts | cut -d" " -f2-4; stat -c "%n %a" /run /tmp; touch /run/x /tmp/y && echo wrote')));
   assert.match(r.stdout, /wrote/);
 });
 
-test('tmpfs on a directory the image lacks: --user 65534 may write it [waits: tmpfs mode 1777]', () => {
+test('tmpfs on a directory the image lacks: --user 65534 may write it', () => {
   const r = same((rt) => seen(run(rt, '--rm', '--user', '65534', '--tmpfs', '/scratch', IMAGE, '/bin/sh', '-c', 'stat -c "%a" /scratch; touch /scratch/x && echo wrote')));
   assert.is(r.status, 0);
 });

@@ -5,9 +5,6 @@
  * (test/fixtures/oracle/itest-*.json, with the base of helpers/bundle.ts live), and the configs
  * Docker, podman, buildah and containerd sent, captured once into test/fixtures/engine-configs
  * (see capture.js there).
- *
- * Cases marked "[waits: ...]" hit a deviation another branch fixes (engines-fixes); they assert
- * runc's behaviour and fail until that fix is merged.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -18,7 +15,7 @@ import { spawnSync } from 'node:child_process';
 import { defaultTestConfig } from '../helpers/bundle';
 import { REPO } from '../helpers/cli';
 import { cgroupParentsMadeHere } from '../helpers/cgroup-parents';
-import { ORACLE_CGROUP_PARENT, Seen, pending, runBoth, runUnder } from '../helpers/oracle';
+import { ORACLE_CGROUP_PARENT, Seen, knownCauses, runBoth, runUnder } from '../helpers/oracle';
 import { DELIBERATE } from '../helpers/runc-deviations';
 
 const parents = cgroupParentsMadeHere([ORACLE_CGROUP_PARENT]);
@@ -53,8 +50,8 @@ async function same(config: any): Promise<Seen> {
     assert.is.not(ocirt.create, 0, `ocirt ran a config it refuses on purpose (${refusal.what})`);
     return runc;
   }
-  const waits = pending(runc, ocirt);
-  const why = [ocirt.error ? `ocirt: ${ocirt.error}` : '', waits.length ? `waits on: ${waits.join('; ')}` : ''].filter(Boolean).join('; ');
+  const causes = knownCauses(runc, ocirt);
+  const why = [ocirt.error ? `ocirt: ${ocirt.error}` : '', causes.length ? `looks like: ${causes.join('; ')}` : ''].filter(Boolean).join('; ');
   assert.equal(compared(ocirt), compared(runc), `ocirt saw otherwise than runc${why ? ` (${why})` : ''}`);
   return runc;
 }
