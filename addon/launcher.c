@@ -7,7 +7,6 @@
  *     its caller;
  *   - OCIRT_CALLER_NOFILE carries the caller's RLIMIT_NOFILE ("soft:hard"), which Node raises
  *     at start-up: a config without RLIMIT_NOFILE gets the caller's, not Node's.
- *   - the V8 startup snapshot of the CLI, when it fits this Node (snapshot_usable);
  *   - Node aborts with a native stack trace (exit 134) when it cannot start its threads (a pids
  *     limit of the caller's cgroup, RLIMIT_NPROC), before any JavaScript runs; the launcher
  *     starts as many threads first and, when that fails, says which limit it hit.
@@ -27,7 +26,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "fastpath.h"
@@ -118,34 +116,6 @@ static void report(const char* side) {
   close(fd);
 }
 
-/*
- * The V8 startup snapshot of the CLI (scripts/snapshot-entry.js), when Node can take it: Node
- * takes a blob only from the very binary that built it and aborts (SIGTRAP, a native stack) on
- * any other, so the build writes next to the blob the identity of the node binary it used
- * ("<dev> <ino> <size> <mtime ns>", ocirt.blob.node), and the blob is used only when that is
- * OCIRT_NODE's now. It must also be a regular file of root (or of this user) that no group or
- * other may write: it is code Node runs. Otherwise, or with OCIRT_NO_SNAPSHOT=1, Node boots as
- * without one, which costs a few milliseconds and nothing else.
- */
-static int snapshot_usable(const char* blob) {
-  const char* off = getenv("OCIRT_NO_SNAPSHOT");
-  if (off && *off) return 0;
-  struct stat b, n;
-  if (stat(blob, &b) != 0 || !S_ISREG(b.st_mode) || (b.st_uid != 0 && b.st_uid != geteuid()) || (b.st_mode & (S_IWGRP | S_IWOTH))) return 0;
-  if (stat(OCIRT_NODE, &n) != 0) return 0;
-  char want[128], stamp_file[PATH_MAX + 64], have[128];
-  snprintf(want, sizeof(want), "%llu %llu %lld %lld\n", (unsigned long long)n.st_dev, (unsigned long long)n.st_ino, (long long)n.st_size,
-           (long long)n.st_mtim.tv_sec * 1000000000LL + n.st_mtim.tv_nsec);
-  snprintf(stamp_file, sizeof(stamp_file), "%s.node", blob);
-  int fd = open(stamp_file, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return 0;
-  ssize_t got = read(fd, have, sizeof(have) - 1);
-  close(fd);
-  if (got <= 0) return 0;
-  have[got] = 0;
-  return strcmp(have, want) == 0;
-}
-
 int main(int argc, char** argv) {
   const char* no_fast = getenv("OCIRT_NO_FASTPATH");
   if (!no_fast || !*no_fast) {
@@ -170,9 +140,8 @@ int main(int argc, char** argv) {
     if (!slash) break;
     *slash = 0;
   }
-  char boot[PATH_MAX + 32], blob[PATH_MAX + 32];
+  char boot[PATH_MAX + 32];
   snprintf(boot, sizeof(boot), "%s/dist/src/boot.js", self);
-  snprintf(blob, sizeof(blob), "%s/dist/bundle/ocirt.blob", self);
 
   struct rlimit nofile;
   if (getrlimit(RLIMIT_NOFILE, &nofile) == 0) {
@@ -185,17 +154,11 @@ int main(int argc, char** argv) {
   unsetenv("NODE_EXTRA_CA_CERTS");
   unsetenv("NODE_OPTIONS");
 
-  char** args = calloc((size_t)argc + 4, sizeof(char*));
+  char** args = calloc((size_t)argc + 2, sizeof(char*));
   if (!args) return 1;
-  int n = 0;
-  args[n++] = OCIRT_NODE;
-  if (snapshot_usable(blob)) {
-    args[n++] = "--snapshot-blob";
-    args[n++] = blob;
-  }
-  /* boot.js in both cases: the end of Node's options, and what the snapshot checks it was built for */
-  args[n++] = boot;
-  for (int i = 1; i < argc; i++) args[n++] = argv[i];
+  args[0] = OCIRT_NODE;
+  args[1] = boot;
+  for (int i = 1; i < argc; i++) args[i + 1] = argv[i];
   execv(OCIRT_NODE, args);
   fprintf(stderr, "ocirt: exec %s: %s\n", OCIRT_NODE, strerror(errno));
   return 127;

@@ -97,35 +97,7 @@ function main() {
     fs.renameSync(tmp(PARTS[name]), PARTS[name]);
     sizes.unshift(`${name} ${parts[name].length} modules, ${(source.length / 1024).toFixed(0)} KiB, code cache ${(cache.length / 1024).toFixed(0)} KiB`);
   }
-  sizes.push(buildSnapshot());
   process.stdout.write(`${path.relative(process.cwd(), path.dirname(PARTS.core))}: ${sizes.join('; ')}\n`);
-}
-
-/**
- * dist/bundle/ocirt.blob, the V8 startup snapshot bin/ocirt starts Node from (scripts/snapshot-entry.js),
- * and ocirt.blob.node, the identity of the node binary that built it: Node takes a blob from no
- * other, and the launcher compares. Both 0644, as the launcher wants them.
- */
-function buildSnapshot() {
-  const blob = path.join(path.dirname(PARTS.core), 'ocirt.blob');
-  const stamp = `${blob}.node`;
-  // The old pair goes first: a stamp that outlives its blob would pass another build's blob.
-  for (const f of [stamp, blob]) fs.rmSync(f, { force: true });
-  const r = require('child_process').spawnSync(process.execPath, ['--snapshot-blob', `${blob}.tmp`, '--build-snapshot', path.join(__dirname, 'snapshot-entry.js')], {
-    cwd: ROOT,
-    env: { ...process.env, NODE_OPTIONS: '' },
-    encoding: 'utf8',
-  });
-  // Node warns that it has not verified vm and module in snapshot builders: the entry uses vm
-  // only to compile, and module only at run time.
-  const stderr = (r.stderr || '').split('\n').filter((l) => l && !/not yet fully verified|may still work|out-of-sync after snapshot|issue tracker|trace-warnings/.test(l)).join('\n');
-  if (r.status !== 0 || stderr) fail(`building the startup snapshot failed (${r.status ?? r.signal}):\n${stderr}${r.stdout || ''}`);
-  const n = fs.statSync(process.execPath, { bigint: true });
-  fs.chmodSync(`${blob}.tmp`, 0o644);
-  fs.renameSync(`${blob}.tmp`, blob);
-  fs.writeFileSync(stamp, `${n.dev} ${n.ino} ${n.size} ${n.mtimeNs}\n`, { mode: 0o644 });
-  fs.chmodSync(stamp, 0o644);
-  return `startup snapshot ${(fs.statSync(blob).size / 1024 / 1024).toFixed(1)} MiB`;
 }
 
 /** The hot pure code of create, on a config that exercises most of it. */

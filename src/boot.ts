@@ -132,7 +132,7 @@ function compile(script: string, source: string): BundlePart {
   return (s.runInThisContext() as () => BundlePart)();
 }
 
-function bundled(nodeRequire: NodeRequire): ((file: string) => unknown) | undefined {
+function bundled(): ((file: string) => unknown) | undefined {
   let core: string;
   try {
     // tsc rewrites every output file on each build: a main.js newer than the bundle means the
@@ -148,23 +148,11 @@ function bundled(nodeRequire: NodeRequire): ((file: string) => unknown) | undefi
     if (idLine(source) !== idLine(core)) throw new Error(`${PARTS.rest} is not of the build of ${PARTS.core}: run "npm run build:bundle"`);
     return compile(PARTS.rest, source);
   };
-  return moduleTable(compile(PARTS.core, core), nodeRequire, rest);
+  return moduleTable(compile(PARTS.core, core), require, rest);
 }
 
-/**
- * Runs the CLI from the bundle (or the module files). `nodeRequire` answers what the bundle does
- * not hold; the startup snapshot (scripts/snapshot-entry.js) calls this when it cannot serve.
- */
-export function start(nodeRequire: NodeRequire = require): void {
-  const load = process.env.OCIRT_NO_BUNDLE ? undefined : bundled(nodeRequire);
+if (require.main === module) {
+  const load = process.env.OCIRT_NO_BUNDLE ? undefined : bundled();
   if (load) load(MAIN);
-  else nodeRequire(MAIN);
+  else require(MAIN);
 }
-
-/** Compiles both parts of the bundle for the startup snapshot: the loader, or undefined when the bundle is not current. */
-export function bundleForSnapshot(nodeRequire: NodeRequire): { load: (file: string) => unknown; main: string; coreMtimeMs: number } | undefined {
-  const load = bundled(nodeRequire);
-  return load && { load, main: MAIN, coreMtimeMs: fs.statSync(PARTS.core).mtimeMs };
-}
-
-if (require.main === module) start();

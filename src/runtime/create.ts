@@ -250,9 +250,9 @@ export const FAULT_POINTS = [
   'dir', 'locked', 'intent', 'config', 'fifo', 'cgroup', 'record-creating', 'cgroup-applied',
   'namespaces-ready', 'init-recorded', 'create-container-hooks', 'fd', 'init-parked', 'record', 'pid-file',
 ];
-// Read at each point, not at load: the startup snapshot holds this module already loaded.
+const FAULT_KILL = process.env.OCIRT_FAULT_KILL;
 function faultPoint(name: string): void {
-  if (process.env.OCIRT_FAULT_KILL === name) process.kill(process.pid, 'SIGKILL');
+  if (FAULT_KILL === name) process.kill(process.pid, 'SIGKILL');
 }
 
 /**
