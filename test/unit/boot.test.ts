@@ -103,6 +103,12 @@ test('the built bundle answers as the module files do, and both code caches are 
       assert.equal([b.status, b.stdout, b.stderr], [f.status, f.stdout, f.stderr], `ocirt ${args.join(' ')}`);
     }
     assert.not.match(run(['--root', root, 'list'], { OCIRT_BUNDLE_DEBUG: '1' }).stderr, /rest\.js/, 'a short command does not load the rest');
+    // `ocirt spec`'s cgroup mount plans on this host too (a v1 host binds the container's own
+    // directories, which plan shows as create would make them), and plan makes none of them.
+    const p = run(['plan', '--bundle', good]);
+    assert.is(p.status, 0, p.stderr);
+    assert.ok(fs.existsSync('/sys/fs/cgroup/cpu') ? /bind mount \/sys\/fs\/cgroup\/cpu\/ocirt\/<id> on/.test(p.stdout) : /mount cgroup2 on/.test(p.stdout), p.stdout);
+    assert.not.ok(fs.existsSync('/sys/fs/cgroup/cpu/ocirt/<id>'), 'plan touched the host');
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
