@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { validateId, containerDir } from '../../src/state/paths';
-import { writeRecord, readRecord, readIntent, writeIntent, listIds, nowRfc3339Nano, ContainerRecord, writeFileAtomic, validCgroupDesc } from '../../src/state/store';
+import { writeRecord, readRecord, readIntent, writeIntent, listIds, nowRfc3339Nano, utcText, ContainerRecord, writeFileAtomic, validCgroupDesc } from '../../src/state/store';
 import { deriveStatus, procStartTime } from '../../src/state/status';
 import { parseSignal } from '../../src/runtime/signals';
 
@@ -176,3 +176,11 @@ test('a lock that flock refuses reports flock\'s own errno, with its code', () =
 });
 
 test.run();
+
+test('utcText is toISOString (with the sub-millisecond digits after the milliseconds)', () => {
+  const points = [0, 951782400000 /* 2000-02-29 */, 4107542399999 /* 2100-02-28 end */, 4107542400000, 1709164800123, 253402300799999];
+  for (let i = 0; i < 2000; i++) points.push(Math.floor(Math.random() * 253402300799999));
+  for (const ms of points) assert.is(utcText(ms), new Date(ms).toISOString(), String(ms));
+  assert.match(utcText(1709164800123, '456789'), /^2024-02-29T00:00:00\.123456789Z$/);
+  assert.match(nowRfc3339Nano(), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z$/);
+});
