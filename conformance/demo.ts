@@ -23,9 +23,12 @@ config.process.terminal = false;
 config.process.args = ['/probe', ...(process.argv.slice(2).length ? process.argv.slice(2) : ['hello'])];
 config.hostname = 'ocirt-demo';
 config.root.readonly = true;
+const id = `demo-${process.pid}`;
+// A cgroup of its own at the top, as runc's default is: the run removes it, so the demo leaves no
+// /ocirt parent behind on a machine that had none.
+config.linux.cgroupsPath = `/${id}`;
 fs.writeFileSync(path.join(bundle, 'config.json'), JSON.stringify(config, null, 2));
 
-const id = `demo-${process.pid}`;
 console.log(`$ ocirt run --bundle ${path.relative(process.cwd(), bundle) || '.'} ${id}`);
 const r = spawnSync(path.join(REPO, 'bin', 'ocirt'), ['run', '--bundle', bundle, id], { stdio: 'inherit' });
 process.exit(r.status ?? 1);

@@ -91,7 +91,7 @@ export function errnoCode(errno: number): string | undefined {
 }
 
 /** Whether a Node error carries an errno code (ENOENT, ...), not one of Node's own (ERR_...). */
-function hasErrnoCode(err: NodeJS.ErrnoException | undefined): err is NodeJS.ErrnoException & { code: string } {
+export function hasErrnoCode(err: NodeJS.ErrnoException | undefined): err is NodeJS.ErrnoException & { code: string } {
   return !!err && typeof err.code === 'string' && /^E[A-Z0-9]+$/.test(err.code);
 }
 

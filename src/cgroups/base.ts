@@ -137,25 +137,25 @@ export abstract class BaseManager implements CgroupManager {
   killAll(signal: number | NodeJS.Signals): void {
     const sig = signalNumber(signal);
     if (this.killAllFast(sig)) return;
-    const wasFrozen = this.state() === 'frozen';
     try {
+      const wasFrozen = this.state() === 'frozen';
       if (!wasFrozen) this.freeze();
+      try {
+        for (const pid of this.pids()) {
+          try {
+            process.kill(pid, sig);
+          } catch {
+            /* exited meanwhile */
+          }
+        }
+      } finally {
+        if (!wasFrozen) this.thaw();
+      }
     } catch (e) {
       // Removed under us (systemd stops a scope, and removes its cgroup, once its last process is
-      // gone): nothing is left in it to signal.
+      // gone, which may be before the freeze or right after the signal): nothing is left to signal.
       if (!fs.existsSync(this.procsDir())) return;
       throw e;
-    }
-    try {
-      for (const pid of this.pids()) {
-        try {
-          process.kill(pid, sig);
-        } catch {
-          /* exited meanwhile */
-        }
-      }
-    } finally {
-      if (!wasFrozen) this.thaw();
     }
   }
 

@@ -142,17 +142,9 @@ export class SystemdManager implements CgroupManager {
   state(): 'frozen' | 'thawed' {
     return this.inner.state();
   }
-  /**
-   * systemd stops a scope, and removes its cgroup, as soon as its last process is gone (e.g. the
-   * init killed by delete just before): then there is nothing left to signal.
-   */
+  /** A scope systemd removed as its last process went is nothing to signal (the driver's killAll). */
   killAll(signal: number | NodeJS.Signals): void {
-    try {
-      this.inner.killAll(signal);
-    } catch (e) {
-      if (!Object.values(this.dirs).some((d) => fs.existsSync(d))) return;
-      throw e;
-    }
+    this.inner.killAll(signal);
   }
   pids(): number[] {
     return this.inner.pids();

@@ -12,7 +12,7 @@
  * `why` in runc's words, which engines and people know from runc: "exit status 4", "signal:
  * killed", "hook ran past specified timeout of 1.0s", or the errno text when it could not start.
  */
-import { OcirtError, configError, errnoText, errnoCode } from '../errors';
+import { OcirtError, configError, errnoText, errnoCode, hasErrnoCode } from '../errors';
 import { SIGNALS } from '../plan/contract.gen';
 
 export interface Hook {
@@ -73,10 +73,10 @@ const inRuntime: HookExec = (h, stdin) => {
   const output = [r.stdout, r.stderr].map((s) => (s ?? '').trim()).filter(Boolean).join('\n');
   // A hook need not read the state: one that exits first makes the write fail with EPIPE,
   // and only its exit status counts.
-  const code = (r.error as NodeJS.ErrnoException | undefined)?.code;
-  if (r.error && code !== 'EPIPE') {
-    if (code === 'ETIMEDOUT') return { timedOut: true, output };
-    return { startError: code && /^E[A-Z0-9]+$/.test(code) ? { errno: code } : { message: r.error.message } };
+  const err = r.error as NodeJS.ErrnoException | undefined;
+  if (err && err.code !== 'EPIPE') {
+    if (err.code === 'ETIMEDOUT') return { timedOut: true, output };
+    return { startError: hasErrnoCode(err) ? { errno: err.code } : { message: err.message } };
   }
   if (r.signal) return { signal: (require('node:os') as typeof import('node:os')).constants.signals[r.signal], output };
   return { status: r.status ?? undefined, output };

@@ -51,7 +51,7 @@ export interface BuildOptions {
   preserveFds?: number;
   /** LISTEN_FDS of ocirt's environment: those fds pass too (before the preserved ones) with LISTEN_FDS/LISTEN_PID=1. */
   listenFds?: number;
-  /** The compiled seccomp program (src/seccomp compileCached). Compiled here when absent. */
+  /** The compiled seccomp program (src/seccomp compileFromCache). Compiled here when absent. */
   seccomp?: { program: Buffer; flags: number; notify: boolean };
   host?: HostFacts;
   /**

@@ -108,7 +108,11 @@ export function findRemains(root: string, c: Container): Remains {
   }
   if (candidates.length === 0) return { intent, owned: [], shared: [] };
   const claimed = claimedByOthers(root, c.id);
-  const owned = candidates.filter((m) => !meets(m, claimed));
-  const shared = candidates.filter((m) => meets(m, claimed)).map((m) => m.path);
+  const owned: CgroupManager[] = [];
+  const shared: string[] = [];
+  for (const m of candidates) {
+    if (meets(m, claimed)) shared.push(m.path);
+    else owned.push(m);
+  }
   return { intent, owned, shared };
 }

@@ -1,6 +1,6 @@
 /**
  * The seccomp compiler, LinuxSeccomp to a classic BPF program, and its public face: compile,
- * compileCached, disassemble, explain, and the features the runtime reports. Loading the
+ * compileFromCache, disassemble, explain, and the features the runtime reports. Loading the
  * program is the addon's job.
  *
  * Layout: load arch, dispatch per audit arch (x86_64 and x32 share one value and are split on
@@ -580,16 +580,10 @@ const MAGIC = 0x3262636f; // "ocb2"
  * program. A hit is one read and a byte comparison of the key, so a hash collision can only
  * cost a compile, never return another profile's program.
  */
-export function compileCached(seccomp: SeccompProfile, opts: CompileOptions & { cacheDir: string }): CompileResult {
-  const r = compileFromCache(seccomp, opts);
-  r.store(opts.cacheDir);
-  return r.result;
-}
-
 /**
- * compileCached in two steps: the program now, from the cache in `cacheDir` (when there is one)
- * or compiled, and `store` to write a compiled one into a cache directory later. Nothing is
- * written before store: create changes nothing on the host before its plan is known good.
+ * The program now, from the cache in `cacheDir` (when there is one) or compiled, and `store` to
+ * write a compiled one into a cache directory later. Nothing is written before store: create
+ * changes nothing on the host before its plan is known good.
  */
 export function compileFromCache(seccomp: SeccompProfile, opts: CompileOptions & { cacheDir?: string }): { result: CompileResult; store(cacheDir: string): void } {
   const fs = require('node:fs') as typeof import('node:fs');

@@ -5,7 +5,14 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { OcirtError } from '../../src/errors';
 import { spawnSync } from 'node:child_process';
-import { cacheKey, compile, compileCached, disassemble, explain, seccompFeatures } from '../../src/seccomp';
+import { cacheKey, compile, compileFromCache, disassemble, explain, seccompFeatures, CompileOptions, CompileResult } from '../../src/seccomp';
+
+/** The program through the cache, stored at once (create stores later, once its plan is good). */
+function compileCached(p: any, opts: CompileOptions & { cacheDir: string }): CompileResult {
+  const r = compileFromCache(p, opts);
+  r.store(opts.cacheDir);
+  return r.result;
+}
 import type { SeccompProfile, SeccompSyscall } from '../../src/seccomp/profile';
 import { ARCHS, syscallTable } from '../../src/seccomp/arch';
 import { PODMAN_PROFILE, DEFAULT_CAPS, resolveEngineProfile } from '../helpers/seccomp-diff';
@@ -219,8 +226,8 @@ test('cold start: compile() and a cache hit load only index.js and arch.js of sr
     const script = `const s = require(${JSON.stringify(mod)});
       const p = JSON.parse(process.argv[1]);
       s.compile(p, { arch: 'x86_64' });
-      s.compileCached(p, { arch: 'x86_64', cacheDir: ${JSON.stringify(dir)} });
-      s.compileCached(p, { arch: 'x86_64', cacheDir: ${JSON.stringify(dir)} });
+      s.compileFromCache(p, { arch: 'x86_64', cacheDir: ${JSON.stringify(dir)} }).store(${JSON.stringify(dir)});
+      s.compileFromCache(p, { arch: 'x86_64', cacheDir: ${JSON.stringify(dir)} }).store(${JSON.stringify(dir)});
       process.stdout.write(JSON.stringify(Object.keys(require.cache)));`;
     const p = resolveEngineProfile(PODMAN_PROFILE, DEFAULT_CAPS, 'SCMP_ARCH_X86_64');
     const r = spawnSync(process.execPath, ['-e', script, JSON.stringify(p)], { encoding: 'utf8' });
