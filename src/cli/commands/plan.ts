@@ -29,10 +29,10 @@ export function run(inv: Invocation): number {
  */
 function cgroupLayout(config: Spec, systemd: boolean): CgroupMountHost | undefined {
   if (systemd || !config.mounts?.some((m) => m.type === 'cgroup')) return undefined;
-  const { openManager } = require('../../cgroups') as typeof import('../../cgroups');
+  const { cgroupForCreate } = require('../../runtime/cgroup') as typeof import('../../runtime/cgroup');
   const { hostCgroupMounts } = require('../../plan/rootfs') as typeof import('../../plan/rootfs');
   try {
-    return hostCgroupMounts({ ...openManager({ id: PLAN_ID, cgroupsPath: config.linux?.cgroupsPath }).dirs });
+    return hostCgroupMounts({ ...cgroupForCreate(PLAN_ID, config.linux?.cgroupsPath, false).dirs });
   } catch {
     return undefined; // the plan step then says what it lacks
   }
