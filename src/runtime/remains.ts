@@ -99,7 +99,11 @@ export function findRemains(root: string, c: Container): Remains {
     seen.add(m.path);
     candidates.push(m);
   };
-  const recorded = (desc: unknown) => (validCgroupDesc(desc) ? cgroups().recordedManager(desc) : undefined);
+  // A systemd container's scope is stopped through systemd (SystemdManager.destroy), as runc does:
+  // removing its cgroup alone leaves the unit to systemd's own clean-up, some time later. The
+  // intent has no flag of its own; the record's tells for both.
+  const systemd = !!c.record?.systemdCgroup;
+  const recorded = (desc: unknown) => (validCgroupDesc(desc) ? cgroups().recordedManager(desc, undefined, systemd) : undefined);
   add(recorded(c.record?.cgroup));
   add(recorded(intent?.cgroup));
   if (!c.record && !intent) {
